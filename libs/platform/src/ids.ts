@@ -1,0 +1,26 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+
+/** Opaque ids: a short prefix for humans reading logs, then random base32-ish characters. */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(10).toString('base64url')}`;
+}
+
+export function randomEventId(): string {
+  return randomUUID();
+}
+
+// A fixed namespace so the same parts always give the same UUID (RFC 4122 version 5 layout).
+const NAMESPACE = Buffer.from('6f1c2a3e9b8d4c7ea1f05e2d3c4b5a69', 'hex');
+
+/** Deterministic event id: a redelivered message derives the same id, so its append is a no-op. */
+export function deterministicUuid(...parts: string[]): string {
+  const hash = createHash('sha1').update(NAMESPACE).update(parts.join('\u0000')).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const h = hash.subarray(0, 16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,15 @@
+import { ValidationError } from 'class-validator';
+import { FieldError, ValidationFailed } from './errors';
+
+/** class-validator errors → the API's field-level details (nested fields joined with dots). */
+export function toFieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...toFieldErrors(e.children ?? [], field)];
+  });
+}
+
+export function validationFailed(errors: ValidationError[]): ValidationFailed {
+  return new ValidationFailed('the request is invalid', toFieldErrors(errors));
+}
