@@ -94,7 +94,7 @@ export class EnrollAffiliateHandler implements ICommandHandler<EnrollAffiliateCo
     const affiliateId = newId('aff');
     const uow = new UnitOfWork(this.store, this.cache);
     const program = await loadProgram(uow, cmd.programId);
-    const [claim, enrolled] = enrollAffiliate(program, { affiliateId, code, ...cmd.input, now: this.clock.now().toISOString() });
+    const [claim, enrolled] = enrollAffiliate(program, { ...cmd.input, affiliateId, code, now: this.clock.now().toISOString() });
     // Claiming `code-<code>` with no_stream is what makes a code unique, across processes too.
     uow.stage(codeStream(code), claim);
     uow.stage(affiliateStream(affiliateId), enrolled, { evolve: evolveAccount });
