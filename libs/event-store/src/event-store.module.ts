@@ -1,4 +1,4 @@
-import { Global, Inject, Module, OnModuleDestroy } from '@nestjs/common';
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig, ConfigError } from '@lib/platform/config';
 import { APP_CONFIG } from '@lib/platform/tokens';
@@ -22,10 +22,11 @@ export function createEventStore(config: AppConfig): EventStore {
   ],
   exports: [EventStore, StreamCache],
 })
-export class EventStoreModule implements OnModuleDestroy {
+export class EventStoreModule implements OnApplicationShutdown {
   constructor(@Inject(EventStore) private readonly store: EventStore) {}
 
-  async onModuleDestroy(): Promise<void> {
+  /** Last of all shutdown steps: the HTTP server and the projector have stopped using the store by then. */
+  async onApplicationShutdown(): Promise<void> {
     await this.store.close();
   }
 }

@@ -1,4 +1,4 @@
-import { Global, Inject, Module, OnModuleDestroy } from '@nestjs/common';
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
 import { AppConfig, ConfigError } from '@lib/platform/config';
 import { APP_CONFIG } from '@lib/platform/tokens';
@@ -18,10 +18,10 @@ export function createTransport(config: AppConfig): Transport {
   providers: [{ provide: Transport, useFactory: createTransport, inject: [APP_CONFIG] }],
   exports: [Transport],
 })
-export class MessagingModule implements OnModuleDestroy {
+export class MessagingModule implements OnApplicationShutdown {
   constructor(@Inject(Transport) private readonly transport: Transport) {}
 
-  async onModuleDestroy(): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     await this.transport.close();
   }
 }

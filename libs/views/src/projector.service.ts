@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { EventStore } from '@lib/event-store/event-store.port';
 import { Metrics } from '@lib/platform/metrics';
@@ -12,7 +12,7 @@ export const PROJECTIONS = Symbol('PROJECTIONS');
 
 /** Runs the projections in this process: catch-up at start, then live from the store's subscription. */
 @Injectable()
-export class ProjectorService implements OnApplicationShutdown {
+export class ProjectorService implements BeforeApplicationShutdown {
   private readonly runner: ProjectionRunner;
 
   constructor(
@@ -70,7 +70,7 @@ export class ProjectorService implements OnApplicationShutdown {
     return { hashes, events, ms: Date.now() - started };
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.runner.stop();
   }
 }
