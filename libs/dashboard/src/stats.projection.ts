@@ -118,6 +118,7 @@ export const statsProjection: Projection = {
     const e = event.data;
     const nowMs = Date.parse(event.recordedAt);
     const progKey = statsKeys.program(e.programId);
+    if (e.type === 'AffiliateStatusChanged') return updateAffiliate(ctx, e.affiliateId, (a) => ({ ...a, status: e.status }));
     const prog: ProgramTotalsDoc = ctx.get<ProgramTotalsDoc>(progKey) ?? { programId: e.programId, unattributed: 0, ...emptyCounters() };
     switch (e.type) {
       case 'AffiliateEnrolled': {
@@ -136,8 +137,6 @@ export const statsProjection: Projection = {
         putAffiliate(ctx, doc);
         return;
       }
-      case 'AffiliateStatusChanged':
-        return updateAffiliate(ctx, e.affiliateId, (a) => ({ ...a, status: e.status }));
       case 'ClickRecorded': {
         if (e.bot) {
           ctx.put(progKey, { ...prog, botClicks: prog.botClicks + 1 });

@@ -28,9 +28,10 @@ export function changeProgramSettings(
         { field: 'currency', message: 'cannot be changed after the program is created' },
       ]);
     }
-    delete cmd.changes.currency;
   }
-  const changes = Object.fromEntries(Object.entries(cmd.changes).filter(([, v]) => v !== undefined)) as ProgramSettingsPatch;
+  const changes = Object.fromEntries(
+    Object.entries(cmd.changes).filter(([k, v]) => v !== undefined && k !== 'currency'),
+  ) as ProgramSettingsPatch;
   if (Object.keys(changes).length === 0) {
     throw new ValidationFailed('the request changes no setting', [{ field: 'body', message: 'name at least one setting to change' }]);
   }
@@ -38,6 +39,15 @@ export function changeProgramSettings(
   // A retroactive change would make old decisions look inconsistent with their rule version.
   if (Date.parse(effectiveAt) < Date.parse(cmd.now) - 60_000) {
     throw new ValidationFailed('effectiveAt cannot be in the past', [{ field: 'effectiveAt', message: 'must be now or later' }]);
+  }
+  // Versions must take effect in their own order, or one version number would name two different settings.
+  const lastScheduled = state.changes.reduce((t, c) => Math.max(t, Date.parse(c.effectiveAt)), 0);
+  if (Date.parse(effectiveAt) < lastScheduled) {
+    throw new BusinessRuleViolation(
+      'settings_change_scheduled',
+      `a settings change is already scheduled for ${new Date(lastScheduled).toISOString()}; a new change must take effect at or after it`,
+      [{ field: 'effectiveAt', message: `must be ${new Date(lastScheduled).toISOString()} or later` }],
+    );
   }
   const after = { ...settingsAt(state, effectiveAt).settings, ...changes };
   checkSettings(after);

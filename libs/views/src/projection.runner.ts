@@ -92,6 +92,9 @@ export class ProjectionRunner {
 /** Applies one batch of events to one projection and commits the changes with the checkpoint. */
 export async function applyBatch(projection: Projection, events: RecordedEvent[], views: ViewStore): Promise<void> {
   const checkpoint = await views.checkpoint(projection.name);
+  const last = events[events.length - 1].position;
+  // A batch this projection already covers (the runner resumes from the lowest checkpoint) changes nothing.
+  if (last <= checkpoint) return;
   const relevant = events.filter((e) => e.position > checkpoint && projection.eventTypes.includes(e.type));
   const ns = namespaceOf(projection);
   const keys = [...new Set(relevant.flatMap((e) => projection.keysFor(e)))];
@@ -123,5 +126,5 @@ export async function applyBatch(projection: Projection, events: RecordedEvent[]
     changes.push(value === null || value === undefined ? { op: 'del', key: ns + key } : { op: 'put', key: ns + key, value });
   }
   changes.push(...zops);
-  await views.commit(projection.name, changes, events[events.length - 1].position);
+  await views.commit(projection.name, changes, last);
 }
