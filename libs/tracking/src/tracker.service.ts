@@ -6,15 +6,14 @@ import { Transport, TrackingMessage } from '@lib/messaging/transport.port';
 import { AppConfig } from '@lib/platform/config';
 import { Clock } from '@lib/platform/clock';
 import { AppError, BusinessRuleViolation, NotFound, ValidationFailed } from '@lib/platform/errors';
-import { deterministicUuid, sha256 } from '@lib/platform/ids';
 import { APP_CONFIG } from '@lib/platform/tokens';
 import { toFieldErrors } from '@lib/platform/validation';
-import { canonical } from '@lib/views/in-memory.view-store';
 import { DirectoryAffiliate, DirectoryStorefront } from '@lib/programs/directory.projection';
 import { DirectoryReader } from '@lib/programs/directory.reader';
 import { landingHostAllowed } from '@lib/programs/program.state';
 import { ProgramSettings } from '@lib/programs/programs.events';
 import { ClickTokens, VisitorHasher } from './click-token';
+import { clickMessage, conversionMessage } from './tracking.messages';
 import { ClickDto, ConversionDto } from './tracking.dto';
 
 /** How far in the future a client's occurredAt may be (clock skew), before it is refused. */
@@ -129,16 +128,12 @@ export class TrackerService {
     storefrontId: string | null,
   ): { message: TrackingMessage; clickId: string } {
     const clickId = this.tokens.issue(affiliate.programId, affiliate.affiliateId, occurredAt);
-    const message: TrackingMessage = {
-      id: deterministicUuid('click', clickId),
-      kind: 'click',
-      key: affiliate.affiliateId,
-      programId: affiliate.programId,
-      receivedAt: now.toISOString(),
-      body: {
-        clickId,
+    const message = clickMessage(
+      {
+        programId: affiliate.programId,
         affiliateId: affiliate.affiliateId,
-        occurredAt: occurredAt.toISOString(),
+        clickId,
+        occurredAt,
         visitorHash: this.visitors.hash(affiliate.programId, visitor.ip, visitor.userAgent),
         userAgent: visitor.userAgent,
         referrer: visitor.referrer,
@@ -147,7 +142,8 @@ export class TrackerService {
         source,
         storefrontId,
       },
-    };
+      now,
+    );
     return { message, clickId };
   }
 
@@ -160,41 +156,8 @@ export class TrackerService {
         { field: 'currency', message: `must be ${settings.currency}` },
       ]);
     }
-    const occurredAt = businessTime(dto.occurredAt, now);
-    // The input as sent (occurredAt as given, not defaulted): a client retry hashes the same.
-    const payloadHash = sha256(
-      canonical({
-        orderId: dto.orderId,
-        amountMinor: dto.amountMinor,
-        currency,
-        clickId: dto.clickId ?? null,
-        affiliateCode: dto.affiliateCode ?? null,
-        customerId: dto.customerId ?? null,
-        customerEmail: dto.customerEmail ?? null,
-        occurredAt: dto.occurredAt ?? null,
-      }),
-    );
-    const conversionId = `cv_${sha256(`${storefront.storefrontId}\u0000${dto.orderId}`).slice(0, 24)}`;
-    return {
-      id: deterministicUuid('conversion', storefront.storefrontId, dto.orderId, payloadHash),
-      kind: 'conversion',
-      key: `${storefront.programId}:${dto.orderId}`,
-      programId: storefront.programId,
-      receivedAt: now.toISOString(),
-      body: {
-        storefrontId: storefront.storefrontId,
-        conversionId,
-        orderId: dto.orderId,
-        amountMinor: dto.amountMinor,
-        currency,
-        customerId: dto.customerId ?? null,
-        customerEmail: dto.customerEmail ?? null,
-        occurredAt: occurredAt.toISOString(),
-        clickId: dto.clickId ?? null,
-        affiliateCode: dto.affiliateCode ?? null,
-        payloadHash,
-      },
-    };
+    businessTime(dto.occurredAt, now); // refuses an occurredAt in the future
+    return conversionMessage(storefront, { ...dto, currency }, now);
   }
 
   private async requireSettings(programId: string, now: Date): Promise<ProgramSettings> {
