@@ -9,6 +9,9 @@ import {
   AffiliateStatsDoc,
   BucketDoc,
   bucketStart,
+  bucketStartMs,
+  DAY_MS,
+  Held,
   conversionRate,
   owed,
   payable,
@@ -45,6 +48,8 @@ interface ProgramAnalysis {
 }
 
 const MAX_POINTS = 2000;
+/** holdDays is at most 365 (programs.dto.ts), so nothing is held further ahead than that. */
+const MAX_HOLD_DAYS = 366;
 
 /** Dashboard reads, all from the projected views; money figures that depend on "now" are derived here. */
 @Injectable()
@@ -74,7 +79,7 @@ export class DashboardReader {
         commissionEarnedMinor: totals.earnedMinor,
         commissionPaidMinor: totals.paidMinor,
         commissionOwedMinor: owed(totals),
-        commissionPayableMinor: payable(totals, nowMs),
+        commissionPayableMinor: payable(totals, await this.programHeld(programId, nowMs), nowMs),
       },
       topAffiliates: topDocs.map((d) => this.stats(d, analysis.distribution, nowMs)),
       needsAttention: attentionDocs.map((d) => this.stats(d, analysis.distribution, nowMs)),
@@ -129,13 +134,20 @@ export class DashboardReader {
       const page = await this.views.zrange(statsProjection, statsKeys.rank(programId, 'commissionOwedMinor'), { order: 'desc', after, limit: 500 });
       const eligible = page.filter((e) => e.score >= threshold);
       for (const d of await this.docs(eligible.map((e) => e.member))) {
-        const p = payable(d, now.getTime());
+        const p = payable(d, d.pending, now.getTime());
         if (p >= threshold) items.push({ affiliateId: d.affiliateId, name: d.name, code: d.code, owedMinor: owed(d), payableMinor: p });
       }
       if (eligible.length < page.length || page.length < 500) break;
       after = page[page.length - 1];
     }
     return { currency: settings.currency, minimumPayoutMinor: settings.minimumPayoutMinor, items };
+  }
+
+  /** The program's commissions still in their hold: held docs from today to the longest possible hold ahead. */
+  private async programHeld(programId: string, nowMs: number): Promise<Held> {
+    const today = bucketStartMs(nowMs, 'day');
+    const keys = Array.from({ length: MAX_HOLD_DAYS + 2 }, (_, i) => statsKeys.held(programId, today + i * DAY_MS));
+    return (await this.views.getMany<Held>(statsProjection, keys)).flatMap((h) => h ?? []);
   }
 
   private async docs(ids: string[]): Promise<AffiliateStatsDoc[]> {
@@ -177,7 +189,7 @@ export class DashboardReader {
       commissionEarnedMinor: d.earnedMinor,
       commissionPaidMinor: d.paidMinor,
       commissionOwedMinor: owed(d),
-      commissionPayableMinor: payable(d, nowMs),
+      commissionPayableMinor: payable(d, d.pending, nowMs),
       lastClickAt: d.lastClickAt,
       lastConversionAt: d.lastConversionAt,
       insights: insightsFor(d, dist),
@@ -186,7 +198,7 @@ export class DashboardReader {
 }
 
 function emptyTotals(programId: string): ProgramTotalsDoc {
-  return { programId, unattributed: 0, clicks: 0, uniqueClicks: 0, botClicks: 0, conversions: 0, earnedMinor: 0, paidMinor: 0, pending: [] };
+  return { programId, unattributed: 0, clicks: 0, uniqueClicks: 0, botClicks: 0, conversions: 0, earnedMinor: 0, paidMinor: 0 };
 }
 
 function encodeCursor(e: ZEntry): string {

@@ -239,8 +239,8 @@ describe('stats projection', () => {
     h.commission('a1', 4000, at(DAY), at(15 * DAY));
     const a1 = await affiliateDoc(await project(h.events), 'a1');
     expect(owed(a1)).toBe(5000);
-    expect(payable(a1, T0 + 2 * DAY)).toBe(1000);
-    expect(payable(a1, T0 + 15 * DAY)).toBe(5000);
+    expect(payable(a1, a1.pending, T0 + 2 * DAY)).toBe(1000);
+    expect(payable(a1, a1.pending, T0 + 15 * DAY)).toBe(5000);
   });
 
   it('given clicks, conversions and commissions over two hours and two days, when projected, then hour and day buckets add up', async () => {

@@ -16,8 +16,6 @@ export interface Counters {
   conversions: number;
   earnedMinor: number;
   paidMinor: number;
-  /** Commissions still in their hold: [availableAt ms, amount]. Payable = owed − the ones not yet available. */
-  pending: [number, number][];
 }
 
 export interface ProgramTotalsDoc extends Counters {
@@ -25,7 +23,12 @@ export interface ProgramTotalsDoc extends Counters {
   unattributed: number;
 }
 
+/** Commissions still in their hold: [availableAt ms, amount]. Payable = owed − the ones not yet available. */
+export type Held = [number, number][];
+
 export interface AffiliateStatsDoc extends Counters {
+  /** The affiliate's own commissions in their hold (pruned as they mature, so it stays short). */
+  pending: Held;
   affiliateId: string;
   programId: string;
   name: string;
@@ -49,15 +52,25 @@ export const statsKeys = {
   program: (programId: string) => `prog:${programId}`,
   affiliate: (affiliateId: string) => `aff:${affiliateId}`,
   rank: (programId: string, sort: SortKey) => `rank:${programId}:${sort}`,
-  bucket: (programId: string, interval: 'hour' | 'day', startIso: string) => `ts:${programId}:${interval}:${startIso}`,
+  /** A bucket by the epoch ms of its start (an ISO start is accepted too). */
+  bucket: (programId: string, interval: 'hour' | 'day', start: number | string) =>
+    `ts:${programId}:${interval}:${typeof start === 'string' ? Date.parse(start) : start}`,
   visitor: (affiliateId: string, visitorHash: string) => `visitor:${affiliateId}:${visitorHash}`,
+  /** The program's commissions that become available on one UTC day: the program-wide hold, day by day. */
+  held: (programId: string, dayStartMs: number) => `held:${programId}:${dayStartMs}`,
 };
 
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+/** Start of the UTC hour or day holding `ms` (epoch ms count from a UTC midnight). */
+export function bucketStartMs(ms: number, interval: 'hour' | 'day'): number {
+  const step = interval === 'hour' ? HOUR_MS : DAY_MS;
+  return ms - (((ms % step) + step) % step);
+}
+
 export function bucketStart(iso: string, interval: 'hour' | 'day'): string {
-  const d = new Date(iso);
-  if (interval === 'day') d.setUTCHours(0, 0, 0, 0);
-  else d.setUTCMinutes(0, 0, 0);
-  return d.toISOString();
+  return new Date(bucketStartMs(Date.parse(iso), interval)).toISOString();
 }
 
 export function conversionRate(c: Pick<Counters, 'clicks' | 'conversions'>): number {
@@ -68,13 +81,14 @@ export function owed(c: Counters): number {
   return c.earnedMinor - c.paidMinor;
 }
 
-export function payable(c: Counters, nowMs: number): number {
-  let held = 0;
-  for (const [at, amount] of c.pending) if (at > nowMs) held += amount;
-  return Math.max(0, owed(c) - held);
+/** owed less what is still held at `nowMs`; never negative. */
+export function payable(c: Counters, held: Held, nowMs: number): number {
+  let stillHeld = 0;
+  for (const [at, amount] of held) if (at > nowMs) stillHeld += amount;
+  return Math.max(0, owed(c) - stillHeld);
 }
 
-const emptyCounters = (): Counters => ({ clicks: 0, uniqueClicks: 0, botClicks: 0, conversions: 0, earnedMinor: 0, paidMinor: 0, pending: [] });
+const emptyCounters = (): Counters => ({ clicks: 0, uniqueClicks: 0, botClicks: 0, conversions: 0, earnedMinor: 0, paidMinor: 0 });
 
 type StatsEvent =
   | AffiliateEnrolled
@@ -108,7 +122,7 @@ export const statsProjection: Projection = {
       case 'ConversionRecorded':
         return [prog, ...(e.attribution.attributed ? [statsKeys.affiliate(e.attribution.affiliateId!), ...bucketKeys(e.programId, e.occurredAt)] : [])];
       case 'CommissionEarned':
-        return [prog, statsKeys.affiliate(e.affiliateId), ...bucketKeys(e.programId, e.occurredAt)];
+        return [prog, statsKeys.affiliate(e.affiliateId), ...bucketKeys(e.programId, e.occurredAt), heldKey(e)];
       case 'PayoutRecorded':
       case 'PayoutVoided':
         return [prog, statsKeys.affiliate(e.affiliateId)];
@@ -132,6 +146,7 @@ export const statsProjection: Projection = {
           lastClickAt: null,
           lastConversionAt: null,
           ...emptyCounters(),
+          pending: [],
         };
         ctx.put(progKey, prog);
         putAffiliate(ctx, doc);
@@ -162,27 +177,33 @@ export const statsProjection: Projection = {
         return addToBuckets(ctx, e.programId, e.occurredAt, 'conversions', 1);
       }
       case 'CommissionEarned': {
-        const earn = (c: Counters): Partial<Counters> => ({
-          earnedMinor: c.earnedMinor + e.amountMinor,
-          pending: [...matured(c.pending, nowMs), [Date.parse(e.availableAt), e.amountMinor]],
-        });
-        ctx.put(progKey, { ...prog, ...earn(prog) });
-        updateAffiliate(ctx, e.affiliateId, (a) => ({ ...a, ...earn(a) }));
+        const availableMs = Date.parse(e.availableAt);
+        ctx.put(progKey, { ...prog, earnedMinor: prog.earnedMinor + e.amountMinor });
+        updateAffiliate(ctx, e.affiliateId, (a) => ({
+          ...a,
+          earnedMinor: a.earnedMinor + e.amountMinor,
+          pending: availableMs > nowMs ? [...matured(a.pending, nowMs), [availableMs, e.amountMinor]] : matured(a.pending, nowMs),
+        }));
+        if (availableMs > nowMs) ctx.put(heldKey(e), [...(ctx.get<Held>(heldKey(e)) ?? []), [availableMs, e.amountMinor]]);
         return addToBuckets(ctx, e.programId, e.occurredAt, 'commission', e.amountMinor);
       }
       case 'PayoutRecorded':
       case 'PayoutVoided': {
         const delta = e.type === 'PayoutRecorded' ? e.amountMinor : -e.amountMinor;
-        const pay = (c: Counters): Partial<Counters> => ({ paidMinor: c.paidMinor + delta, pending: matured(c.pending, nowMs) });
-        ctx.put(progKey, { ...prog, ...pay(prog) });
-        return updateAffiliate(ctx, e.affiliateId, (a) => ({ ...a, ...pay(a) }));
+        ctx.put(progKey, { ...prog, paidMinor: prog.paidMinor + delta });
+        return updateAffiliate(ctx, e.affiliateId, (a) => ({ ...a, paidMinor: a.paidMinor + delta, pending: matured(a.pending, nowMs) }));
       }
     }
   },
 };
 
 function bucketKeys(programId: string, occurredAt: string): string[] {
-  return [statsKeys.bucket(programId, 'hour', bucketStart(occurredAt, 'hour')), statsKeys.bucket(programId, 'day', bucketStart(occurredAt, 'day'))];
+  const ms = Date.parse(occurredAt);
+  return [statsKeys.bucket(programId, 'hour', bucketStartMs(ms, 'hour')), statsKeys.bucket(programId, 'day', bucketStartMs(ms, 'day'))];
+}
+
+function heldKey(e: CommissionEarned): string {
+  return statsKeys.held(e.programId, bucketStartMs(Date.parse(e.availableAt), 'day'));
 }
 
 function addToBuckets(ctx: ProjectionContext, programId: string, occurredAt: string, metric: keyof BucketDoc, by: number): void {
@@ -203,7 +224,7 @@ function countUnique(ctx: ProjectionContext, e: ClickRecorded): boolean {
 }
 
 /** Drops hold entries already available when the event was recorded: now is never earlier than that. */
-function matured(pending: [number, number][], recordedMs: number): [number, number][] {
+function matured(pending: Held, recordedMs: number): Held {
   return pending.filter(([at]) => at > recordedMs);
 }
 

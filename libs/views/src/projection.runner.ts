@@ -95,14 +95,16 @@ export async function applyBatch(projection: Projection, events: RecordedEvent[]
   const last = events[events.length - 1].position;
   // A batch this projection already covers (the runner resumes from the lowest checkpoint) changes nothing.
   if (last <= checkpoint) return;
-  const relevant = events.filter((e) => e.position > checkpoint && projection.eventTypes.includes(e.type));
+  const types = eventTypesOf(projection);
+  const relevant = events.filter((e) => e.position > checkpoint && types.has(e.type));
   const ns = namespaceOf(projection);
   const keys = [...new Set(relevant.flatMap((e) => projection.keysFor(e)))];
   const loaded = await views.getMany(keys.map((k) => ns + k));
   const docs = new Map<string, unknown>();
   keys.forEach((k, i) => docs.set(k, loaded[i]));
   const dirty = new Set<string>();
-  const zops: ViewChange[] = [];
+  // Only the last score of a member matters: an affiliate updated 100 times in a batch costs one zadd.
+  const zops = new Map<string, ViewChange>();
   const ctx: ProjectionContext = {
     get: <T>(key: string) => {
       if (!docs.has(key)) throw new Error(`projection ${projection.name} read ${key} without naming it in keysFor`);
@@ -116,8 +118,8 @@ export async function applyBatch(projection: Projection, events: RecordedEvent[]
       docs.set(key, null);
       dirty.add(key);
     },
-    zadd: (key, member, score) => zops.push({ op: 'zadd', key: ns + key, member, score }),
-    zrem: (key, member) => zops.push({ op: 'zrem', key: ns + key, member }),
+    zadd: (key, member, score) => setLast(zops, { op: 'zadd', key: ns + key, member, score }),
+    zrem: (key, member) => setLast(zops, { op: 'zrem', key: ns + key, member }),
   };
   for (const event of relevant) projection.apply(event, ctx);
   const changes: ViewChange[] = [];
@@ -125,6 +127,18 @@ export async function applyBatch(projection: Projection, events: RecordedEvent[]
     const value = docs.get(key);
     changes.push(value === null || value === undefined ? { op: 'del', key: ns + key } : { op: 'put', key: ns + key, value });
   }
-  changes.push(...zops);
+  changes.push(...zops.values());
   await views.commit(projection.name, changes, last);
+}
+
+const typeSets = new WeakMap<Projection, Set<string>>();
+
+function eventTypesOf(projection: Projection): Set<string> {
+  let set = typeSets.get(projection);
+  if (!set) typeSets.set(projection, (set = new Set(projection.eventTypes)));
+  return set;
+}
+
+function setLast(zops: Map<string, ViewChange>, change: ViewChange & { member: string }): void {
+  zops.set(`${change.key}\u0000${change.member}`, change);
 }
