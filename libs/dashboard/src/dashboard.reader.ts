@@ -75,6 +75,7 @@ export class DashboardReader {
         botClicks: totals.botClicks,
         conversions: totals.conversions,
         unattributedConversions: totals.unattributed,
+        duplicateOrders: totals.duplicateOrders ?? 0,
         conversionRate: conversionRate(totals),
         commissionEarnedMinor: totals.earnedMinor,
         commissionPaidMinor: totals.paidMinor,
@@ -198,7 +199,7 @@ export class DashboardReader {
 }
 
 function emptyTotals(programId: string): ProgramTotalsDoc {
-  return { programId, unattributed: 0, clicks: 0, uniqueClicks: 0, botClicks: 0, conversions: 0, earnedMinor: 0, paidMinor: 0 };
+  return { programId, unattributed: 0, duplicateOrders: 0, clicks: 0, uniqueClicks: 0, botClicks: 0, conversions: 0, earnedMinor: 0, paidMinor: 0 };
 }
 
 function encodeCursor(e: ZEntry): string {

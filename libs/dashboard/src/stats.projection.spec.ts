@@ -200,7 +200,7 @@ describe('stats projection', () => {
     expect(await programDoc(store)).toMatchObject({ clicks: 4, uniqueClicks: 4 });
   });
 
-  it('given attributed and unattributed conversions, when projected, then only attributed ones count as conversions', async () => {
+  it('given attributed and unattributed conversions and a duplicate, when projected, then only attributed ones count as conversions and the duplicate is counted apart', async () => {
     const h = log();
     h.enrolled('a1');
     h.conversion('o1', at(HOUR), attributedTo('a1'));
@@ -209,7 +209,7 @@ describe('stats projection', () => {
     h.conversion('o1', at(4 * HOUR), { reason: 'duplicate_order' });
     const store = await project(h.events);
     expect(await affiliateDoc(store, 'a1')).toMatchObject({ conversions: 1, lastConversionAt: at(HOUR) });
-    expect(await programDoc(store)).toMatchObject({ conversions: 1, unattributed: 3 });
+    expect(await programDoc(store)).toMatchObject({ conversions: 1, unattributed: 2, duplicateOrders: 1 });
     expect(await bucketDoc(store, 'hour', at(HOUR))).toMatchObject({ conversions: 1 });
     expect(await bucketDoc(store, 'hour', at(2 * HOUR))).toBeNull();
   });

@@ -20,7 +20,10 @@ export interface Counters {
 
 export interface ProgramTotalsDoc extends Counters {
   programId: string;
+  /** Conversions that earned nothing (no click, expired, …), each with its reason in the attribution view. */
   unattributed: number;
+  /** Resends of an order already counted, with a different body: recorded, never counted as conversions. */
+  duplicateOrders: number;
 }
 
 /** Commissions still in their hold: [availableAt ms, amount]. Payable = owed − the ones not yet available. */
@@ -133,7 +136,7 @@ export const statsProjection: Projection = {
     const nowMs = Date.parse(event.recordedAt);
     const progKey = statsKeys.program(e.programId);
     if (e.type === 'AffiliateStatusChanged') return updateAffiliate(ctx, e.affiliateId, (a) => ({ ...a, status: e.status }));
-    const prog: ProgramTotalsDoc = ctx.get<ProgramTotalsDoc>(progKey) ?? { programId: e.programId, unattributed: 0, ...emptyCounters() };
+    const prog: ProgramTotalsDoc = ctx.get<ProgramTotalsDoc>(progKey) ?? { programId: e.programId, unattributed: 0, duplicateOrders: 0, ...emptyCounters() };
     switch (e.type) {
       case 'AffiliateEnrolled': {
         const doc: AffiliateStatsDoc = {
@@ -164,6 +167,10 @@ export const statsProjection: Projection = {
         return addToBuckets(ctx, e.programId, e.occurredAt, 'clicks', 1);
       }
       case 'ConversionRecorded': {
+        if (e.attribution.reason === 'duplicate_order') {
+          ctx.put(progKey, { ...prog, duplicateOrders: (prog.duplicateOrders ?? 0) + 1 });
+          return;
+        }
         if (!e.attribution.attributed) {
           ctx.put(progKey, { ...prog, unattributed: prog.unattributed + 1 });
           return;

@@ -5,7 +5,9 @@ import { FieldError, ValidationFailed } from './errors';
 export function toFieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    // A missing value fails whichever check runs first; "is required" is the sentence that helps.
+    const missing = (e.value === undefined || e.value === null) && e.constraints && Object.keys(e.constraints).length > 0;
+    const own = missing ? [{ field, message: `${field} is required` }] : Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
     return [...own, ...toFieldErrors(e.children ?? [], field)];
   });
 }

@@ -23,7 +23,7 @@ export function changeProgramSettings(
 ): ProgramSettingsChanged {
   if (cmd.changes.currency !== undefined) {
     const current = settingsAt(state, cmd.now).settings.currency;
-    if (cmd.changes.currency !== current) {
+    if (cmd.changes.currency.toUpperCase() !== current) {
       throw new BusinessRuleViolation('currency_locked', `a program keeps one currency (${current}); create a new program for another one`, [
         { field: 'currency', message: 'cannot be changed after the program is created' },
       ]);
@@ -105,8 +105,13 @@ export function allowedHosts(settings: ProgramSettings): string[] {
   return [new URL(settings.defaultLandingUrl).hostname.toLowerCase(), ...settings.allowedLandingHosts];
 }
 
+/** ISO codes in upper case (conversions are compared with it), hosts in lower case without repeats. */
 function normalise<T extends Partial<ProgramSettings>>(s: T): T {
-  return s.allowedLandingHosts ? { ...s, allowedLandingHosts: [...new Set(s.allowedLandingHosts.map((h) => h.toLowerCase()))] } : s;
+  return {
+    ...s,
+    ...(s.currency ? { currency: s.currency.toUpperCase() } : {}),
+    ...(s.allowedLandingHosts ? { allowedLandingHosts: [...new Set(s.allowedLandingHosts.map((h) => h.toLowerCase()))] } : {}),
+  };
 }
 
 function checkSettings(s: ProgramSettings): void {

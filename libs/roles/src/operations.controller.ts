@@ -1,4 +1,4 @@
-import { Controller, Get, Optional, Post, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Optional, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { EventStore } from '@lib/event-store/event-store.port';
@@ -71,6 +71,7 @@ export class ViewsAdminController {
   constructor(@Optional() private readonly projector?: ProjectorService) {}
 
   @Post('verify')
+  @HttpCode(200)
   @ApiOperation({ summary: 'Replays the log from position 0 into fresh views and compares content hashes with the live views' })
   async verify() {
     if (!this.projector) throw new Unavailable('no projector runs in this process');

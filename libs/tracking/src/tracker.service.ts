@@ -52,14 +52,21 @@ export class TrackerService {
   /** GET /r/{code}: records the click, then says where to send the browser and for how long to keep the cookie. */
   async redirect(code: string, visitor: VisitorInfo): Promise<{ location: string; clickId: string; maxAgeSeconds: number }> {
     const now = this.clock.now();
+    const { affiliate, settings, target } = await this.landing(code, now);
+    const { message, clickId } = this.clickMessage(affiliate, now, now, visitor, 'redirect', null);
+    await this.transport.publish([message]);
+    target.searchParams.set('aff_click', clickId);
+    return { location: target.toString(), clickId, maxAgeSeconds: settings.cookieWindowDays * 86_400 };
+  }
+
+  /** Where the link leads, recording nothing (HEAD requests from link checkers and prefetchers). */
+  async landing(code: string, now = this.clock.now()): Promise<{ affiliate: DirectoryAffiliate; settings: ProgramSettings; target: URL }> {
     const affiliate = await this.directory.affiliateByCode(code);
     if (!affiliate || affiliate.status !== 'active') throw new NotFound(`no active affiliate has the code "${code}"`);
     const settings = await this.requireSettings(affiliate.programId, now);
-    const { message, clickId } = this.clickMessage(affiliate, now, now, visitor, 'redirect', null);
-    await this.transport.publish([message]);
+    // Open redirects are impossible: the target is the program's landing page or an allowed host.
     const target = new URL(affiliate.landingUrl && landingHostAllowed(settings, affiliate.landingUrl) ? affiliate.landingUrl : settings.defaultLandingUrl);
-    target.searchParams.set('aff_click', clickId);
-    return { location: target.toString(), clickId, maxAgeSeconds: settings.cookieWindowDays * 86_400 };
+    return { affiliate, settings, target };
   }
 
   async click(storefront: DirectoryStorefront, dto: ClickDto): Promise<{ clickId: string }> {

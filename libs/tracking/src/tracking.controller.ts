@@ -15,6 +15,12 @@ export class RedirectController {
   @Get('r/:code')
   @ApiOperation({ summary: "Affiliate link: records the click durably, then 302 to the landing page with aff_click and the cookie" })
   async redirect(@Param('code') code: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply, @Query('sub') sub?: string): Promise<void> {
+    if (request.method === 'HEAD') {
+      // Link checkers and prefetchers send HEAD: answer where the link goes, count no click.
+      const { target } = await this.tracker.landing(code);
+      void reply.status(302).header('location', target.toString()).header('cache-control', 'no-store').send();
+      return;
+    }
     const { location, clickId, maxAgeSeconds } = await this.tracker.redirect(code, {
       ip: request.ip ?? null,
       userAgent: header(request, 'user-agent'),
