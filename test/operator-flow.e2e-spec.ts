@@ -422,6 +422,15 @@ describe('step 4: tracking', () => {
     expect(events[0].data).toMatchObject({ programId, affiliateId: affiliate.id, clickId, bot: false });
   });
 
+  it('HEAD /r/{code} (link checkers, prefetchers) → 302 to the landing page, no cookie, no event', async () => {
+    const before = countEvents(app.dataDir);
+    const res = await app.request('HEAD', `/r/${affiliate.code}`, { headers: { 'user-agent': BROWSER_UA } });
+    expectStatus(res, 302);
+    expect(new URL(res.headers.get('location')!).host).toBe('shop.example.com');
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect(countEvents(app.dataDir)).toBe(before);
+  });
+
   it('GET /r/{unknown code} → 404 and no event', async () => {
     const before = countEvents(app.dataDir);
     expectError(await app.request('GET', '/r/nobody-has-this-code', { headers: { 'user-agent': BROWSER_UA } }), 404, 'not_found');
