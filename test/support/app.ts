@@ -53,6 +53,23 @@ export interface RunningApp {
   cleanup(): void;
 }
 
+/**
+ * An event store outside DATA_DIR (test/esdb-*.e2e-spec.ts: the EventStoreDB protocol test double in the
+ * jest process). While one is set, every app started gets its env, and the store readers below read its
+ * events instead of the SQLite file. Unset (the default), nothing changes.
+ */
+export interface ExternalEventStore {
+  env: Record<string, string>;
+  /** Every event the app appended, in position order. */
+  events(): StoredEvent[];
+}
+
+let external: ExternalEventStore | null = null;
+
+export function useExternalEventStore(store: ExternalEventStore | null): void {
+  external = store;
+}
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -74,6 +91,22 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * A transport that acknowledges before the event is in the store (test/kafka-operator-flow.e2e-spec.ts: Kafka).
+ * While one is set, every app started gets its env (its brokers and topics of its own), and the store readers
+ * below first wait until everything the app acknowledged has been ingested. Unset (the default), nothing changes.
+ */
+export interface ExternalTransport {
+  prepare(): Promise<{ env: Record<string, string>; waitUntilIngested: () => void }>;
+}
+
+let externalTransport: ExternalTransport | null = null;
+const waitUntilIngested = new Map<string, () => void>();
+
+export function useExternalTransport(transport: ExternalTransport | null): void {
+  externalTransport = transport;
+}
+
 /** Spawns the built standalone app on a free port with a fresh DATA_DIR and waits for GET /ready → 200. */
 export async function startApp(options: StartOptions = {}): Promise<RunningApp> {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: call ensureBuilt() first`);
@@ -90,8 +123,14 @@ export async function startApp(options: StartOptions = {}): Promise<RunningApp> 
     ADMIN_TOKEN,
     LOG_LEVEL: 'warn',
     ...(options.publicBaseUrl ? { PUBLIC_BASE_URL: options.publicBaseUrl } : {}),
+    ...(external?.env ?? {}),
     ...(options.env ?? {}),
   });
+  if (externalTransport) {
+    const transport = await externalTransport.prepare();
+    Object.assign(env, transport.env);
+    waitUntilIngested.set(dataDir, transport.waitUntilIngested);
+  }
 
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
@@ -204,7 +243,14 @@ export interface StoredEvent<D = any> {
   recordedAt: string;
 }
 
+/** The external event store's events, once everything the app acknowledged has been ingested. */
+function externalEvents(dataDir: string): StoredEvent[] {
+  waitUntilIngested.get(dataDir)?.();
+  return external!.events();
+}
+
 function withStore<T>(dataDir: string, fn: (db: Database.Database) => T): T {
+  waitUntilIngested.get(dataDir)?.();
   const db = new Database(join(dataDir, 'events.sqlite'), { readonly: true, fileMustExist: true });
   try {
     return fn(db);
@@ -215,6 +261,7 @@ function withStore<T>(dataDir: string, fn: (db: Database.Database) => T): T {
 
 /** Number of events in the store (optionally of one type). */
 export function countEvents(dataDir: string, type?: string): number {
+  if (external) return externalEvents(dataDir).filter((e) => type === undefined || e.type === type).length;
   return withStore(dataDir, (db) =>
     type === undefined
       ? (db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n
@@ -224,6 +271,10 @@ export function countEvents(dataDir: string, type?: string): number {
 
 /** Events in position order, optionally filtered by type(s), stream id or program id (data.programId). */
 export function readEvents<D = any>(dataDir: string, filter: { type?: string | string[]; streamId?: string; programId?: string } = {}): StoredEvent<D>[] {
+  if (external) {
+    const types = filter.type === undefined ? null : Array.isArray(filter.type) ? filter.type : [filter.type];
+    return externalEvents(dataDir).filter((e) => (types === null || types.includes(e.type)) && (filter.streamId === undefined || e.streamId === filter.streamId) && (filter.programId === undefined || e.data?.programId === filter.programId));
+  }
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.type !== undefined) {
@@ -256,11 +307,13 @@ export function readEvents<D = any>(dataDir: string, filter: { type?: string | s
 
 /** Highest global position in the store (0 when empty). */
 export function headPosition(dataDir: string): number {
+  if (external) return externalEvents(dataDir).reduce((head, e) => Math.max(head, e.position), 0);
   return withStore(dataDir, (db) => (db.prepare('SELECT MAX(position) AS p FROM events').get() as { p: number | null }).p ?? 0);
 }
 
 /** Whether any event in the store contains the text (e.g. a secret that must never be stored). */
 export function storeContains(dataDir: string, text: string): boolean {
+  if (external) return externalEvents(dataDir).some((e) => JSON.stringify(e.data).includes(text) || JSON.stringify(e.metadata).includes(text));
   return withStore(dataDir, (db) => (db.prepare("SELECT COUNT(*) AS n FROM events WHERE instr(data, ?) > 0 OR instr(metadata, ?) > 0").get(text, text) as { n: number }).n > 0);
 }
 

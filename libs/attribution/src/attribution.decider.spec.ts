@@ -2,7 +2,7 @@ import { AccountEvent, AffiliateAccount, evolveAccount } from '@lib/commissions/
 import { evolveProgram, ProgramState } from '@lib/programs/program.state';
 import { changeProgramSettings, createProgram, enrollAffiliate } from '@lib/programs/programs.decider';
 import { CommissionRule, ProgramEvent, ProgramSettings } from '@lib/programs/programs.events';
-import { ClickRef, ConversionContext, ConversionDecision, ConversionInput, decideConversion } from './attribution.decider';
+import { ClickRef, ConversionContext, ConversionDecision, ConversionInput, decideConversion, missingCommission } from './attribution.decider';
 
 const DAY = 86_400_000;
 const T0 = '2025-03-01T00:00:00.000Z';
@@ -232,13 +232,32 @@ describe('decideConversion: attribution outcome', () => {
 
   it('given an order recorded before, when the identical payload arrives again, then it is a repeat and nothing is recorded', () => {
     const first = recorded(decideConversion(order({ clickId: 'ck1' }), context({ click: click(), clickAccount: account() }))).conversion;
-    expect(decideConversion(order({ clickId: 'ck1' }), context({ earlier: [first], click: click(), clickAccount: account() }))).toEqual({ kind: 'repeat' });
+    expect(decideConversion(order({ clickId: 'ck1' }), context({ earlier: [first], click: click(), clickAccount: account() }))).toEqual({ kind: 'repeat', counted: first });
   });
 
   it('given an order and a duplicate of it on record, when the duplicate is resent identically, then it is a repeat', () => {
     const first = recorded(decideConversion(order(), context())).conversion;
     const dup = recorded(decideConversion(order({ conversionId: 'cv2', payloadHash: 'hash-2' }), context({ earlier: [first] }))).conversion;
-    expect(decideConversion(order({ conversionId: 'cv2', payloadHash: 'hash-2' }), context({ earlier: [first, dup] }))).toEqual({ kind: 'repeat' });
+    expect(decideConversion(order({ conversionId: 'cv2', payloadHash: 'hash-2' }), context({ earlier: [first, dup] }))).toEqual({ kind: 'repeat', counted: first });
+  });
+});
+
+describe('missingCommission: completing an order whose commission append was lost', () => {
+  const first = () => recorded(decideConversion(order({ clickId: 'ck1' }), context({ click: click(), clickAccount: account() })));
+
+  it('given an attributed order on record and a ledger without its commission, when the order is repeated, then the same commission is decided again', () => {
+    const { conversion, commission } = first();
+    expect(missingCommission(conversion, program(created), account())).toEqual(commission);
+  });
+
+  it('given the commission already in the ledger, when the order is repeated, then nothing is added', () => {
+    const { conversion, commission } = first();
+    expect(missingCommission(conversion, program(created), account({}, commission!))).toBeNull();
+  });
+
+  it('given an unattributed order on record, when it is repeated, then there is no commission to complete', () => {
+    const { conversion } = recorded(decideConversion(order(), context()));
+    expect(missingCommission(conversion, program(created), account())).toBeNull();
   });
 });
 

@@ -36,7 +36,7 @@ export interface ConversionContext {
 }
 
 export type ConversionDecision =
-  | { kind: 'repeat' }
+  | { kind: 'repeat'; counted: ConversionRecorded }
   | { kind: 'record'; conversion: ConversionRecorded; commission: CommissionEarned | null };
 
 /**
@@ -48,7 +48,7 @@ export function decideConversion(input: ConversionInput, ctx: ConversionContext)
   const first = ctx.earlier.find((e) => e.duplicateOf === null);
   if (first) {
     // An identical resend (client retry, redelivery) changes nothing; a different one is on record as a duplicate.
-    if (ctx.earlier.some((e) => e.payloadHash === input.payloadHash)) return { kind: 'repeat' };
+    if (ctx.earlier.some((e) => e.payloadHash === input.payloadHash)) return { kind: 'repeat', counted: first };
     return {
       kind: 'record',
       conversion: conversionEvent(input, { ...notAttributed('duplicate_order'), ...clickFields(ctx.click) }, first.conversionId),
@@ -59,6 +59,17 @@ export function decideConversion(input: ConversionInput, ctx: ConversionContext)
   const conversion = conversionEvent(input, outcome, null);
   if (!outcome.attributed || !account) return { kind: 'record', conversion, commission: null };
   return { kind: 'record', conversion, commission: commissionEvent(input, ctx.program, account) };
+}
+
+/**
+ * A repeat of an attributed order whose commission is not in the affiliate's ledger: a store without
+ * multi-stream transactions (EventStoreDB) crashed, or lost a race, between the order's append and the
+ * commission's. The commission is decided from the recorded conversion, exactly as it was at first.
+ */
+export function missingCommission(counted: ConversionRecorded, program: ProgramState, account: AffiliateAccount): CommissionEarned | null {
+  if (!counted.attribution.attributed || counted.attribution.affiliateId !== account.affiliateId) return null;
+  if (account.commissions.some((c) => c.conversionId === counted.conversionId)) return null;
+  return commissionEvent({ ...counted, customerEmail: null }, program, account);
 }
 
 export function attribute(input: ConversionInput, ctx: ConversionContext): { outcome: AttributionOutcome; account: AffiliateAccount | null } {

@@ -29,7 +29,7 @@ export interface AffiliateAccount {
   commissionVersion: number;
   earnedMinor: number;
   paidMinor: number;
-  commissions: { availableAt: string; amountMinor: number }[];
+  commissions: { conversionId: string; availableAt: string; amountMinor: number }[];
   payouts: Record<string, PayoutEntry>;
 }
 
@@ -61,7 +61,7 @@ export function evolveAccount(state: AffiliateAccount | null, event: AccountEven
       return {
         ...state,
         earnedMinor: state.earnedMinor + event.amountMinor,
-        commissions: [...state.commissions, { availableAt: event.availableAt, amountMinor: event.amountMinor }],
+        commissions: [...state.commissions, { conversionId: event.conversionId, availableAt: event.availableAt, amountMinor: event.amountMinor }],
       };
     case 'PayoutRecorded':
       return {

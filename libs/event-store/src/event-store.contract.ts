@@ -1,32 +1,46 @@
 import { randomUUID } from 'node:crypto';
 import { Conflict } from '@lib/platform/errors';
 import { EventStore, EventToAppend, RecordedEvent, Subscription, WrongExpectedRevision } from './event-store.port';
+import { Upcasters } from './upcasting';
 
 /**
- * The behaviour every EventStore adapter owes its callers, as one suite: the SQLite int-spec runs it
- * today, an EventStoreDB adapter will run the same one. Streams get a fresh suffix per test and reads
- * of the global log start from the head seen at the test's start, so a shared server works too.
+ * The behaviour every EventStore adapter owes its callers, as one suite: the SQLite int-spec and the
+ * EventStoreDB int-spec run it. Streams get a fresh suffix per test and reads of the global log start
+ * from the head seen at the test's start, so a shared server works too. Where adapters differ, an
+ * option names the difference and each side has a test that states what that adapter guarantees.
  */
 export interface EventStoreUnderTest {
   store: EventStore;
   /** Closes the store and opens a new one over the same data (needed when options.reopen is true). */
   reopen?: () => Promise<EventStore>;
+  /** Opens a second store over the same data, as another process would; dispose() closes it. */
+  connect: (options: { upcasters?: Upcasters }) => Promise<EventStore>;
   /** Closes whatever is open and removes the data. */
   dispose: () => Promise<void>;
 }
 
 export interface ContractOptions {
-  /** appendBatch writes all requests or none (SQLite: one transaction); EventStoreDB appends one by one. */
+  /**
+   * appendBatch writes all requests or none (SQLite: one transaction). EventStoreDB has no multi-stream
+   * transaction: requests are appended in order, and a conflict that only shows once earlier requests
+   * are written leaves those written.
+   */
   atomicBatch: boolean;
   /** The fixture can close and reopen the same data (a file); a server-backed one may leave this to its own suite. */
   reopen: boolean;
+  /**
+   * An event id is unique in the whole store (SQLite: a unique index), so reusing one in another stream
+   * is a Conflict. EventStoreDB checks ids per stream only; callers derive ids from their stream's inputs.
+   */
+  eventIdsUniqueAcrossStreams: boolean;
 }
 
 export function eventStoreContract(
   name: string,
   makeStore: () => Promise<EventStoreUnderTest>,
-  options: ContractOptions = { atomicBatch: true, reopen: true },
+  contractOptions: Partial<ContractOptions> = {},
 ): void {
+  const options: ContractOptions = { atomicBatch: true, reopen: true, eventIdsUniqueAcrossStreams: true, ...contractOptions };
   describe(`EventStore contract: ${name}`, () => {
     let fixture: EventStoreUnderTest;
     let store: EventStore;
@@ -146,13 +160,53 @@ export function eventStoreContract(
         expect(ours(await store.readAll({ after: start, maxCount: 100 }))).toHaveLength(2);
       });
 
-      it('given an event id used in one stream, when it is appended to another stream, then Conflict and nothing is written there', async () => {
-        const e = event('A');
-        await store.append({ streamId: stream('one'), expectedRevision: 'no_stream', events: [e] });
-        const error = await store.append({ streamId: stream('two'), expectedRevision: 'no_stream', events: [e] }).catch((x) => x);
-        expect(error).toBeInstanceOf(Conflict);
-        expect(await store.readStream(stream('two'))).toEqual([]);
+      it('given events already appended, when they are sent again with a newer expected revision (the sender re-read the stream), then duplicate: true and nothing is written', async () => {
+        const s = stream('affiliate');
+        await store.append({ streamId: s, expectedRevision: 'no_stream', events: [event('A')] });
+        const commission = event('CommissionEarned');
+        const first = await store.append({ streamId: s, expectedRevision: 0, events: [commission] });
+        await store.append({ streamId: s, expectedRevision: 1, events: [event('B')] });
+        const again = await store.append({ streamId: s, expectedRevision: 2, events: [commission] });
+        expect(again).toEqual({ streamId: s, nextExpectedRevision: 2, position: first.position, duplicate: true });
+        expect((await store.readStream(s)).map((e) => e.type)).toEqual(['A', 'CommissionEarned', 'B']);
       });
+
+      it("given events appended with 'any', when they are sent again with 'any', then duplicate: true and nothing is written", async () => {
+        const s = stream('click');
+        const events = [event('A'), event('B')];
+        const first = await store.append({ streamId: s, expectedRevision: 'any', events });
+        await store.append({ streamId: s, expectedRevision: 'any', events: [event('C')] });
+        const again = await store.append({ streamId: s, expectedRevision: 'any', events });
+        expect(again).toEqual({ streamId: s, nextExpectedRevision: 2, position: first.position, duplicate: true });
+        expect(await store.readStream(s)).toHaveLength(3);
+      });
+
+      it('given a stored event, when it is sent again together with a new event, then WrongExpectedRevision and the new one is not written', async () => {
+        const s = stream('order');
+        const stored = event('A');
+        await store.append({ streamId: s, expectedRevision: 'no_stream', events: [stored] });
+        const error = await store.append({ streamId: s, expectedRevision: 'no_stream', events: [stored, event('B')] }).catch((e) => e);
+        expect(error).toBeInstanceOf(WrongExpectedRevision);
+        expect((await store.readStream(s)).map((e) => e.type)).toEqual(['A']);
+      });
+
+      if (options.eventIdsUniqueAcrossStreams) {
+        it('given an event id used in one stream, when it is appended to another stream, then Conflict and nothing is written there', async () => {
+          const e = event('A');
+          await store.append({ streamId: stream('one'), expectedRevision: 'no_stream', events: [e] });
+          const error = await store.append({ streamId: stream('two'), expectedRevision: 'no_stream', events: [e] }).catch((x) => x);
+          expect(error).toBeInstanceOf(Conflict);
+          expect(await store.readStream(stream('two'))).toEqual([]);
+        });
+      } else {
+        it('given an event id used in one stream, when it is appended to another stream, then it is stored there too (ids are unique per stream only)', async () => {
+          const e = event('A');
+          await store.append({ streamId: stream('one'), expectedRevision: 'no_stream', events: [e] });
+          const other = await store.append({ streamId: stream('two'), expectedRevision: 'no_stream', events: [e] });
+          expect(other).toMatchObject({ nextExpectedRevision: 0, duplicate: false });
+          expect((await store.readStream(stream('two'))).map((x) => x.id)).toEqual([e.id]);
+        });
+      }
     });
 
     describe('appendBatch', () => {
@@ -179,25 +233,54 @@ export function eventStoreContract(
         expect(await store.readStream(stream('b'))).toHaveLength(1);
       });
 
+      it('given a batch with one stale expected revision, when appended, then WrongExpectedRevision and nothing of the batch is written', async () => {
+        await store.append({ streamId: stream('b'), expectedRevision: 'no_stream', events: [event('B0')] });
+        const head = await store.headPosition();
+        const error = await store
+          .appendBatch([
+            { streamId: stream('a'), expectedRevision: 'no_stream', events: [event('A1')] },
+            { streamId: stream('b'), expectedRevision: 'no_stream', events: [event('B1')] },
+            { streamId: stream('c'), expectedRevision: 'no_stream', events: [event('C1')] },
+          ])
+          .catch((e) => e);
+        expect(error).toBeInstanceOf(WrongExpectedRevision);
+        expect(error).toMatchObject({ streamId: stream('b') });
+        expect(await store.readStream(stream('a'))).toEqual([]);
+        expect((await store.readStream(stream('b'))).map((e) => e.type)).toEqual(['B0']);
+        expect(await store.readStream(stream('c'))).toEqual([]);
+        expect(await store.headPosition()).toBe(head);
+      });
+
+      // Two requests for one new stream, both expecting no stream: the second only conflicts once the first is written.
+      const selfConflicting = () => [
+        { streamId: stream('a'), expectedRevision: 'no_stream' as const, events: [event('A1')] },
+        { streamId: stream('b'), expectedRevision: 'no_stream' as const, events: [event('B1')] },
+        { streamId: stream('b'), expectedRevision: 'no_stream' as const, events: [event('B2')] },
+        { streamId: stream('c'), expectedRevision: 'no_stream' as const, events: [event('C1')] },
+      ];
+
       if (options.atomicBatch) {
-        it('given a batch with one stale expected revision, when appended, then WrongExpectedRevision and nothing of the batch is written', async () => {
-          await store.append({ streamId: stream('b'), expectedRevision: 'no_stream', events: [event('B0')] });
+        it('given a batch whose conflict only shows once part of it is written, when appended, then WrongExpectedRevision and nothing of the batch is written', async () => {
           const head = await store.headPosition();
-          const error = await store
-            .appendBatch([
-              { streamId: stream('a'), expectedRevision: 'no_stream', events: [event('A1')] },
-              { streamId: stream('b'), expectedRevision: 'no_stream', events: [event('B1')] },
-              { streamId: stream('c'), expectedRevision: 'no_stream', events: [event('C1')] },
-            ])
-            .catch((e) => e);
+          const error = await store.appendBatch(selfConflicting()).catch((e) => e);
           expect(error).toBeInstanceOf(WrongExpectedRevision);
-          expect(error).toMatchObject({ streamId: stream('b') });
-          expect(await store.readStream(stream('a'))).toEqual([]);
-          expect((await store.readStream(stream('b'))).map((e) => e.type)).toEqual(['B0']);
-          expect(await store.readStream(stream('c'))).toEqual([]);
+          for (const s of ['a', 'b', 'c']) expect(await store.readStream(stream(s))).toEqual([]);
           expect(await store.headPosition()).toBe(head);
         });
+      } else {
+        it('given a batch whose conflict only shows once part of it is written, when appended, then WrongExpectedRevision, the requests before it are written and the rest is not; sending the batch again repeats nothing', async () => {
+          const batch = selfConflicting();
+          const error = await store.appendBatch(batch).catch((e) => e);
+          expect(error).toBeInstanceOf(WrongExpectedRevision);
+          expect(error).toMatchObject({ streamId: stream('b'), expected: 'no_stream', actual: 0 });
+          const written = async () => [(await store.readStream(stream('a'))).map((e) => e.type), (await store.readStream(stream('b'))).map((e) => e.type), (await store.readStream(stream('c'))).map((e) => e.type)];
+          expect(await written()).toEqual([['A1'], ['B1'], []]);
+          await expect(store.appendBatch(batch)).rejects.toBeInstanceOf(WrongExpectedRevision);
+          expect(await written()).toEqual([['A1'], ['B1'], []]);
+        });
+      }
 
+      if (options.eventIdsUniqueAcrossStreams) {
         it('given a batch reusing an event id of another stream, when appended, then Conflict and nothing of the batch is written', async () => {
           const taken = event('X');
           await store.append({ streamId: stream('x'), expectedRevision: 'no_stream', events: [taken] });
@@ -343,6 +426,45 @@ export function eventStoreContract(
         await eventually(() => handled.length === 3);
         expect(handled).toEqual(['E0', 'E1', 'E2']);
         expect(errors.map((e) => e.message)).toEqual(['view store down']);
+      });
+    });
+
+    describe('upcasting', () => {
+      const upcasters = () =>
+        new Upcasters([
+          // v1 stored the amount as a decimal string of major units; v2 is integer minor units (the current shape).
+          { type: 'LegacyCommissionEarned', fromVersion: 1, upcast: (d: { amount: string }) => ({ amountMinor: Math.round(Number(d.amount) * 100) }) },
+          { type: 'LegacyCommissionEarned', fromVersion: 2, upcast: (d: { amountMinor: number }) => ({ ...d, currency: 'EUR' }) },
+        ]);
+
+      it('given an event stored in an old shape, when read through a store with upcasters, then readStream, readAll and subscriptions return the current shape; the stored shape is unchanged', async () => {
+        const s = stream('affiliate');
+        const old = event('LegacyCommissionEarned', { amount: '12.50' }, { schemaVersion: 1 });
+        const current = event('LegacyCommissionEarned', { amountMinor: 700, currency: 'EUR' }, { schemaVersion: 3 });
+        await store.append({ streamId: s, expectedRevision: 'no_stream', events: [old, current] });
+
+        const upcasting = await fixture.connect({ upcasters: upcasters() });
+        const expected = [
+          { id: old.id, schemaVersion: 3, data: { amountMinor: 1250, currency: 'EUR' } },
+          { id: current.id, schemaVersion: 3, data: { amountMinor: 700, currency: 'EUR' } },
+        ];
+        const shape = (events: RecordedEvent[]) => events.map((e) => ({ id: e.id, schemaVersion: e.schemaVersion, data: e.data }));
+        expect(shape(await upcasting.readStream(s))).toEqual(expected);
+        expect(shape(await upcasting.readStream(s, { direction: 'backwards' }))).toEqual([...expected].reverse());
+        expect(shape(ours(await upcasting.readAll({ after: start, maxCount: 100 })))).toEqual(expected);
+        const received: RecordedEvent[] = [];
+        const sub = upcasting.subscribeToAll({ after: start, batchSize: 1 }, async (events) => {
+          received.push(...events);
+        });
+        subscriptions.push(sub);
+        await eventually(() => ours(received).length === 2);
+        expect(shape(ours(received))).toEqual(expected);
+
+        // History is never rewritten: a store without the upcasters reads what was appended.
+        expect((await store.readStream(s)).map((e) => ({ schemaVersion: e.schemaVersion, data: e.data }))).toEqual([
+          { schemaVersion: 1, data: { amount: '12.50' } },
+          { schemaVersion: 3, data: { amountMinor: 700, currency: 'EUR' } },
+        ]);
       });
     });
 

@@ -5,13 +5,15 @@ import { Unavailable } from '@lib/platform/errors';
 import { eventStoreContract } from './event-store.contract';
 import { RecordedEvent } from './event-store.port';
 import { SqliteEventStore } from './sqlite.event-store';
+import { Upcasters } from './upcasting';
 
 /** A fresh SQLite file in its own temp dir per test, removed afterwards. */
 async function sqliteStore() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'es-'));
   const file = path.join(dir, 'events.sqlite');
-  const open = () => new SqliteEventStore({ file, synchronous: 'NORMAL', pollMs: 20 });
+  const open = (upcasters?: Upcasters) => new SqliteEventStore({ file, synchronous: 'NORMAL', pollMs: 20, upcasters });
   let current = open();
+  const others: SqliteEventStore[] = [];
   return {
     store: current,
     reopen: async () => {
@@ -19,14 +21,20 @@ async function sqliteStore() {
       current = open();
       return current;
     },
+    connect: async ({ upcasters }: { upcasters?: Upcasters }) => {
+      const other = open(upcasters);
+      others.push(other);
+      return other;
+    },
     dispose: async () => {
+      for (const o of others) await o.close();
       await current.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-eventStoreContract('SqliteEventStore', sqliteStore);
+eventStoreContract('SqliteEventStore', sqliteStore, { atomicBatch: true, reopen: true, eventIdsUniqueAcrossStreams: true });
 
 describe('SqliteEventStore (adapter specifics)', () => {
   let dir: string;

@@ -15,6 +15,7 @@ import {
   WrongExpectedRevision,
 } from './event-store.port';
 import { CatchUpSubscription } from './catch-up.subscription';
+import { Upcasters } from './upcasting';
 
 type Row = {
   position: number;
@@ -33,6 +34,8 @@ export interface SqliteEventStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How often a subscription looks for events written by another process; local appends wake it at once. */
   pollMs?: number;
+  /** Old event shapes are upcast on read; the file keeps what was appended. */
+  upcasters?: Upcasters;
 }
 
 /** Embedded event store: one SQLite file in WAL mode; the rowid is the global position. */
@@ -40,11 +43,13 @@ export class SqliteEventStore extends EventStore {
   private readonly db: Database.Database;
   private readonly appended = new EventEmitter();
   private readonly pollMs: number;
+  private readonly upcasters: Upcasters;
   private readonly stmts;
 
   constructor(options: SqliteEventStoreOptions) {
     super();
     this.pollMs = options.pollMs ?? 200;
+    this.upcasters = options.upcasters ?? new Upcasters();
     this.db = new Database(options.file);
     this.db.pragma('journal_mode = WAL');
     // FULL fsyncs the WAL at every commit, so an acknowledged event survives power loss, not just kill -9.
@@ -139,7 +144,7 @@ export class SqliteEventStore extends EventStore {
       options.direction === 'backwards'
         ? this.stmts.backwards.all(streamId, options.fromRevision ?? Number.MAX_SAFE_INTEGER, max)
         : this.stmts.forwards.all(streamId, options.fromRevision ?? 0, max);
-    return rows.map(toRecorded);
+    return rows.map((row) => this.upcasters.apply(toRecorded(row)));
   }
 
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
@@ -151,7 +156,7 @@ export class SqliteEventStore extends EventStore {
       for (const row of rows) {
         after = row.position;
         if (!options.filter || matchesFilter({ streamId: row.stream_id, type: row.type }, options.filter)) {
-          out.push(toRecorded(row));
+          out.push(this.upcasters.apply(toRecorded(row)));
           if (out.length === options.maxCount) return out;
         }
       }

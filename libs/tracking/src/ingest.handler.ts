@@ -11,7 +11,7 @@ import { APP_CONFIG } from '@lib/platform/tokens';
 import { evolveProgram, ProgramState, settingsAt } from '@lib/programs/program.state';
 import { AffiliateCodeClaimed, affiliateStream, codeStream, ProgramEvent, programStream } from '@lib/programs/programs.events';
 import { AccountEvent, AffiliateAccount, evolveAccount } from '@lib/commissions/affiliate-account';
-import { ConversionInput, decideConversion } from '@lib/attribution/attribution.decider';
+import { ConversionInput, decideConversion, missingCommission } from '@lib/attribution/attribution.decider';
 import { ConversionRecorded, orderStream } from '@lib/attribution/attribution.events';
 import { ClickRecorded, clickStream } from './tracking.events';
 import { ClickTokens } from './click-token';
@@ -63,8 +63,7 @@ export class IngestTrackingBatchHandler implements ICommandHandler<IngestTrackin
         outcomes.push({ status: 'dead_letter', reason: `${e.code}: ${e.message}` });
       }
     }
-    const position = await uow.commit();
-    if (position > 0) for (const r of uow.requests()) for (const e of r.events) this.metrics.eventsAppended.inc({ type: e.type });
+    await uow.commit();
     return outcomes;
   }
 
@@ -99,8 +98,16 @@ export class IngestTrackingBatchHandler implements ICommandHandler<IngestTrackin
       codeAccount = claim && claim.programId === input.programId ? await this.account(uow, claim.affiliateId) : null;
     }
     const decision = decideConversion(input, { program, earlier, click, clickAccount, codeAccount });
-    if (decision.kind === 'repeat') return;
     const metadata = { causationId: message.id, receivedAt: message.receivedAt };
+    if (decision.kind === 'repeat') {
+      const affiliateId = decision.counted.attribution.affiliateId;
+      const account = affiliateId ? await this.account(uow, affiliateId) : null;
+      const commission = account ? missingCommission(decision.counted, program, account) : null;
+      if (commission) {
+        uow.stage(affiliateStream(commission.affiliateId), commission, { id: deterministicUuid('commission', commission.conversionId), metadata });
+      }
+      return;
+    }
     const first = decision.conversion.duplicateOf === null;
     uow.stage(stream, decision.conversion, {
       id: first ? deterministicUuid('conversion', input.storefrontId, input.orderId) : message.id,
