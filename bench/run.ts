@@ -10,6 +10,7 @@ import { DIST } from './lib/processes';
 import { markdown, Row } from './lib/report';
 import { freshness, ingest, redirect } from './scenarios/http';
 import { reads, replay } from './scenarios/data';
+import { kafka } from './scenarios/kafka';
 import { settings, Settings } from './scenarios/settings';
 
 type Scenario = (s: Settings) => Promise<Row[]>;
@@ -27,9 +28,7 @@ const SCENARIOS: Record<string, Scenario> = {
   freshness,
   replay,
   reads,
-  kafka: existsSync(join(DIST, 'libs/messaging/src/kafka.transport.js'))
-    ? unavailable('kafka mode', 'the Kafka benchmark scenario', 'the Kafka transport landed; its scenario is still to be written')
-    : unavailable('kafka mode', 'the Kafka transport', 'issue 4'),
+  kafka: existsSync(join(DIST, 'libs/messaging/src/kafka.transport.js')) ? kafka : unavailable('kafka mode', 'the Kafka transport', 'issue 4'),
   redis: existsSync(join(DIST, 'libs/views/src/redis.view-store.js'))
     ? unavailable('redis mode', 'the Redis benchmark scenario', 'the Redis view store landed; its scenario is still to be written')
     : unavailable('redis mode', 'the Redis view store', 'issue 5'),

@@ -76,6 +76,22 @@ export async function startApp(env: Record<string, string> = {}, dataDir?: strin
   };
 }
 
+/** One split role (tracker, ingestor, projector, api) on a shared DATA_DIR with the production env given. */
+export async function startRole(role: string, dataDir: string, env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const token = 'bench-operator-token';
+  let out = '';
+  const child = spawn(process.execPath, [join(DIST, `apps/${role}/src/main.js`)], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN: token, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitReady(`${baseUrl}/ready`, child, () => out);
+  return { baseUrl, port, pid: child.pid!, dataDir, token, stop: stopper(child) };
+}
+
 export async function startReference(): Promise<Server> {
   const port = await freePort();
   let out = '';

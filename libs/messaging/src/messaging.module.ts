@@ -1,27 +1,35 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
-import { AppConfig, ConfigError } from '@lib/platform/config';
+import { Logger } from 'pino';
+import { AppConfig } from '@lib/platform/config';
+import { Metrics } from '@lib/platform/metrics';
+import { PINO } from '@lib/platform/platform.module';
 import { APP_CONFIG } from '@lib/platform/tokens';
 import { InProcessTransport } from './in-process.transport';
+import { loadKafkaSettings } from './kafka.config';
+import { KafkaTransport } from './kafka.transport';
 import { Transport } from './transport.port';
 
-/** Chooses the transport from configuration: the in-process queue unless KAFKA_BROKERS is set. */
-export function createTransport(config: AppConfig): Transport {
-  if (config.kafkaBrokers) {
-    throw new ConfigError('KAFKA_BROKERS is set, but this build has no Kafka transport yet; unset it to use the in-process queue');
-  }
+/** Chooses the transport from configuration: Kafka when KAFKA_BROKERS is set, else the in-process queue. */
+export function createTransport(config: AppConfig, metrics: Metrics, logger: Logger): Transport {
+  if (config.kafkaBrokers) return new KafkaTransport(loadKafkaSettings(config.kafkaBrokers), metrics, logger.child({ component: 'kafka' }));
   return new InProcessTransport({ deadLetterFile: join(config.dataDir, 'dead-letters.jsonl') });
 }
 
 @Global()
 @Module({
-  providers: [{ provide: Transport, useFactory: createTransport, inject: [APP_CONFIG] }],
+  providers: [{ provide: Transport, useFactory: createTransport, inject: [APP_CONFIG, Metrics, PINO] }],
   exports: [Transport],
 })
 export class MessagingModule implements OnApplicationShutdown {
   constructor(@Inject(Transport) private readonly transport: Transport) {}
 
-  async onApplicationShutdown(): Promise<void> {
+  async onApplicationShutdown(signal?: string): Promise<void> {
     await this.transport.close();
+    if (signal && this.transport instanceof KafkaTransport) {
+      // Nest re-raises the signal after every shutdown hook ran, which would end the process "killed by
+      // SIGTERM". By now the batch in flight is committed and the group left: that is a clean exit, so say 0.
+      process.once(signal, () => process.exit(0));
+    }
   }
 }

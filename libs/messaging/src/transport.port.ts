@@ -27,4 +27,8 @@ export abstract class Transport {
   abstract consume(handler: BatchHandler): Promise<void>;
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;
+  /** Connects and checks what publishing needs (Kafka: brokers and topics), so a role fails at boot with a sentence. */
+  async connect(): Promise<void> {}
+  /** Stops taking new batches, lets the one in flight finish and commit, and leaves (Kafka: the consumer group). */
+  async stopConsuming(): Promise<void> {}
 }
