@@ -24,12 +24,7 @@ export function createTransport(config: AppConfig, metrics: Metrics, logger: Log
 export class MessagingModule implements OnApplicationShutdown {
   constructor(@Inject(Transport) private readonly transport: Transport) {}
 
-  async onApplicationShutdown(signal?: string): Promise<void> {
+  async onApplicationShutdown(): Promise<void> {
     await this.transport.close();
-    if (signal && this.transport instanceof KafkaTransport) {
-      // Nest re-raises the signal after every shutdown hook ran, which would end the process "killed by
-      // SIGTERM". By now the batch in flight is committed and the group left: that is a clean exit, so say 0.
-      process.once(signal, () => process.exit(0));
-    }
   }
 }
