@@ -1,4 +1,4 @@
-import { AffiliateAccount } from '@lib/commissions/affiliate-account';
+import { AffiliateAccount, commissionsOf } from '@lib/commissions/affiliate-account';
 import { addDays, commissionFor } from '@lib/commissions/commission.rule';
 import { CommissionEarned } from '@lib/commissions/commissions.events';
 import { ProgramState, settingsAt } from '@lib/programs/program.state';
@@ -68,7 +68,7 @@ export function decideConversion(input: ConversionInput, ctx: ConversionContext)
  */
 export function missingCommission(counted: ConversionRecorded, program: ProgramState, account: AffiliateAccount): CommissionEarned | null {
   if (!counted.attribution.attributed || counted.attribution.affiliateId !== account.affiliateId) return null;
-  if (account.commissions.some((c) => c.conversionId === counted.conversionId)) return null;
+  for (const c of commissionsOf(account)) if (c.conversionId === counted.conversionId) return null;
   return commissionEvent({ ...counted, customerEmail: null }, program, account);
 }
 

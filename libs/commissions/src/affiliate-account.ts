@@ -16,6 +16,22 @@ export interface PayoutEntry {
   voided: boolean;
 }
 
+export interface CommissionEntry {
+  conversionId: string;
+  availableAt: string;
+  amountMinor: number;
+}
+
+/**
+ * Commissions as a persistent list, newest first: folding a commission shares the rest of the list instead
+ * of copying it, so a ledger of n commissions folds in O(n), not O(n²), and earlier states stay intact.
+ */
+export type CommissionList = { entry: CommissionEntry; rest: CommissionList } | null;
+
+export function* commissionsOf(account: Pick<AffiliateAccount, 'commissions'>): Generator<CommissionEntry> {
+  for (let node = account.commissions; node; node = node.rest) yield node.entry;
+}
+
 export interface AffiliateAccount {
   affiliateId: string;
   programId: string;
@@ -29,7 +45,7 @@ export interface AffiliateAccount {
   commissionVersion: number;
   earnedMinor: number;
   paidMinor: number;
-  commissions: { conversionId: string; availableAt: string; amountMinor: number }[];
+  commissions: CommissionList;
   payouts: Record<string, PayoutEntry>;
 }
 
@@ -47,7 +63,7 @@ export function evolveAccount(state: AffiliateAccount | null, event: AccountEven
       commissionVersion: 1,
       earnedMinor: 0,
       paidMinor: 0,
-      commissions: [],
+      commissions: null,
       payouts: {},
     };
   }
@@ -61,7 +77,7 @@ export function evolveAccount(state: AffiliateAccount | null, event: AccountEven
       return {
         ...state,
         earnedMinor: state.earnedMinor + event.amountMinor,
-        commissions: [...state.commissions, { conversionId: event.conversionId, availableAt: event.availableAt, amountMinor: event.amountMinor }],
+        commissions: { entry: { conversionId: event.conversionId, availableAt: event.availableAt, amountMinor: event.amountMinor }, rest: state.commissions },
       };
     case 'PayoutRecorded':
       return {
@@ -102,6 +118,6 @@ export function owedMinor(account: AffiliateAccount): number {
 export function payableMinor(account: AffiliateAccount, now: string): number {
   const t = Date.parse(now);
   let matured = 0;
-  for (const c of account.commissions) if (Date.parse(c.availableAt) <= t) matured += c.amountMinor;
+  for (const c of commissionsOf(account)) if (Date.parse(c.availableAt) <= t) matured += c.amountMinor;
   return Math.max(0, matured - account.paidMinor);
 }
