@@ -7,5 +7,5 @@ void runRole({
   role: 'projector',
   openApi: false,
   cannotRun: (config) => needs(config, { redis: true }),
-  module: (config, logger) => ({ module: class ProjectorApp {}, imports: [InfrastructureModule.forRoot(config, logger), ProjectorRoleModule] }),
+  module: (config, logger) => ({ module: class ProjectorApp {}, imports: [InfrastructureModule.forRoot(config, logger), ProjectorRoleModule.inBackground()] }),
 });

@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '@lib/platform/admin.guard';
 import { Clock } from '@lib/platform/clock';
+import { AuditService } from './audit.service';
 import { DashboardReader } from './dashboard.reader';
 import { AffiliateListQuery, TimeseriesQuery } from './dashboard.dto';
 
@@ -10,7 +11,11 @@ import { AffiliateListQuery, TimeseriesQuery } from './dashboard.dto';
 @UseGuards(AdminGuard)
 @Controller('api/programs/:programId')
 export class DashboardController {
-  constructor(private readonly reader: DashboardReader, private readonly clock: Clock) {}
+  constructor(
+    private readonly reader: DashboardReader,
+    private readonly auditor: AuditService,
+    private readonly clock: Clock,
+  ) {}
 
   @Get('dashboard')
   @ApiOperation({ summary: 'Top metrics, top affiliates, affiliates that need attention, and how fresh the views are' })
@@ -39,5 +44,17 @@ export class DashboardController {
   @ApiOperation({ summary: 'Affiliates whose payable balance reaches the minimum payout' })
   payables(@Param('programId') programId: string) {
     return this.reader.payables(programId, this.clock.now());
+  }
+
+  @Get('audit')
+  @ApiTags('finance')
+  @ApiOperation({
+    summary: "Recomputes every affiliate's balances and counts from the event store and compares them with the dashboard's views",
+    description:
+      'Answers {programId, position, affiliatesChecked, mismatches: [{affiliateId, field, viewValue, eventValue}]}; ' +
+      'affiliateId is null for the program totals. Reads the whole log: an audit, not a dashboard read.',
+  })
+  audit(@Param('programId') programId: string) {
+    return this.auditor.audit(programId, this.clock.now());
   }
 }

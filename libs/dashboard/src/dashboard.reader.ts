@@ -4,15 +4,27 @@ import { ViewReader } from '@lib/views/view.reader';
 import { ZEntry } from '@lib/views/view-store.port';
 import { DirectoryReader } from '@lib/programs/directory.reader';
 import { settingsAt } from '@lib/programs/program.state';
-import { distribution, Distribution, Insight, insightsFor, needsAttention } from './insights';
+import {
+  Distribution,
+  distributionOf,
+  Insight,
+  insightsFor,
+  interpolate,
+  LOW_CLICKS_FACTOR,
+  LOW_RATE_FACTOR,
+  MIN_MANY_CLICKS,
+  MIN_PEERS,
+  needsAttention,
+  quantileRanks,
+} from './insights';
 import {
   AffiliateStatsDoc,
   BucketDoc,
   bucketStart,
   bucketStartMs,
-  DAY_MS,
   Held,
   conversionRate,
+  manyClicksLevelFor,
   owed,
   payable,
   ProgramTotalsDoc,
@@ -44,11 +56,17 @@ export interface AffiliateStats {
 interface ProgramAnalysis {
   position: number;
   distribution: Distribution;
-  attention: { affiliateId: string; clicks: number }[];
 }
 
 const MAX_POINTS = 2000;
-/** holdDays is at most 365 (programs.dto.ts), so nothing is held further ahead than that. */
+/** needsAttention lists at most this many affiliates. */
+const ATTENTION_LIMIT = 10;
+/**
+ * Candidates read from the many-clicks index per dashboard, at most: the index level holds affiliates with
+ * at least half the "many clicks" bar, so a few of them fall short of it; this bounds that walk.
+ */
+const ATTENTION_SCAN_LIMIT = 1000;
+/** holdDays is at most 365 (programs.dto.ts), so no more days than that are held ahead. */
 const MAX_HOLD_DAYS = 366;
 
 /** Dashboard reads, all from the projected views; money figures that depend on "now" are derived here. */
@@ -61,9 +79,11 @@ export class DashboardReader {
   async dashboard(programId: string, now: Date) {
     const program = await this.directory.requireProgram(programId);
     const totals = (await this.views.get<ProgramTotalsDoc>(statsProjection, statsKeys.program(programId))) ?? emptyTotals(programId);
-    const analysis = await this.analyse(programId);
-    const top = await this.views.zrange(statsProjection, statsKeys.rank(programId, 'commissionEarnedMinor'), { order: 'desc', limit: 5 });
-    const attention = analysis.attention.slice(0, 10).map((a) => a.affiliateId);
+    const analysis = await this.analyse(programId, totals);
+    const [top, attention] = await Promise.all([
+      this.views.zrange(statsProjection, statsKeys.rank(programId, 'commissionEarnedMinor'), { order: 'desc', limit: 5 }),
+      this.attention(programId, analysis.distribution),
+    ]);
     const [topDocs, attentionDocs] = await Promise.all([this.docs(top.map((e) => e.member)), this.docs(attention)]);
     const nowMs = now.getTime();
     return {
@@ -83,8 +103,8 @@ export class DashboardReader {
         commissionPayableMinor: payable(totals, await this.programHeld(programId, nowMs), nowMs),
       },
       topAffiliates: topDocs.map((d) => this.stats(d, analysis.distribution, nowMs)),
-      needsAttention: attentionDocs.map((d) => this.stats(d, analysis.distribution, nowMs)),
-      freshness: await this.views.freshness(now),
+      needsAttention: attentionDocs.filter((d) => needsAttention(insightsFor(d, analysis.distribution))).map((d) => this.stats(d, analysis.distribution, nowMs)),
+      freshness: await this.views.freshness(now, analysis.position),
     };
   }
 
@@ -93,8 +113,7 @@ export class DashboardReader {
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     const entries = await this.views.zrange(statsProjection, statsKeys.rank(programId, q.sort), { order: q.order, after, limit: q.limit + 1 });
     const page = entries.slice(0, q.limit);
-    const analysis = await this.analyse(programId);
-    const docs = await this.docs(page.map((e) => e.member));
+    const [analysis, docs] = await Promise.all([this.analyse(programId), this.docs(page.map((e) => e.member))]);
     return {
       items: docs.map((d) => this.stats(d, analysis.distribution, now.getTime())),
       nextCursor: entries.length > q.limit ? encodeCursor(page[page.length - 1]) : null,
@@ -144,11 +163,15 @@ export class DashboardReader {
     return { currency: settings.currency, minimumPayoutMinor: settings.minimumPayoutMinor, items };
   }
 
-  /** The program's commissions still in their hold: held docs from today to the longest possible hold ahead. */
+  /** The program's commissions still in their hold: the held documents of the days from today on. */
   private async programHeld(programId: string, nowMs: number): Promise<Held> {
-    const today = bucketStartMs(nowMs, 'day');
-    const keys = Array.from({ length: MAX_HOLD_DAYS + 2 }, (_, i) => statsKeys.held(programId, today + i * DAY_MS));
-    return (await this.views.getMany<Held>(statsProjection, keys)).flatMap((h) => h ?? []);
+    const days = await this.views.zrangeByScore(statsProjection, statsKeys.heldDays(programId), {
+      min: bucketStartMs(nowMs, 'day'),
+      order: 'asc',
+      limit: MAX_HOLD_DAYS + 2,
+    });
+    if (days.length === 0) return [];
+    return (await this.views.getMany<Held>(statsProjection, days.map((d) => statsKeys.held(programId, d.score)))).flatMap((h) => h ?? []);
   }
 
   private async docs(ids: string[]): Promise<AffiliateStatsDoc[]> {
@@ -156,23 +179,67 @@ export class DashboardReader {
     return docs.filter((d): d is AffiliateStatsDoc => d !== null);
   }
 
-  /** The program's distribution, recomputed only when the views moved since the last request. */
-  private async analyse(programId: string): Promise<ProgramAnalysis> {
+  /**
+   * The program's distribution of clicks over its active affiliates, read by rank from the `active` index
+   * (count, median, 75th percentile: a few O(log n) reads, never every affiliate). Kept while the views stay
+   * at the same position.
+   */
+  private async analyse(programId: string, knownTotals?: ProgramTotalsDoc): Promise<ProgramAnalysis> {
     const position = await this.views.position();
     const cached = this.analyses.get(programId);
     if (cached && cached.position === position) return cached;
-    const all = await this.views.zrange(statsProjection, statsKeys.rank(programId, 'clicks'), { order: 'desc', limit: Number.MAX_SAFE_INTEGER });
-    const docs = (await this.docs(all.map((e) => e.member))).filter((d) => d.status === 'active');
-    const totals = (await this.views.get<ProgramTotalsDoc>(statsProjection, statsKeys.program(programId))) ?? emptyTotals(programId);
-    const dist = distribution(
-      docs.map((d) => d.clicks),
-      totals.clicks,
-      totals.conversions,
-    );
-    const attention = docs.filter((d) => needsAttention(insightsFor(d, dist))).map((d) => ({ affiliateId: d.affiliateId, clicks: d.clicks }));
-    const analysis = { position, distribution: dist, attention };
+    const key = statsKeys.active(programId);
+    const [n, totals] = await Promise.all([
+      this.views.zcard(statsProjection, key),
+      knownTotals ?? this.views.get<ProgramTotalsDoc>(statsProjection, statsKeys.program(programId)).then((t) => t ?? emptyTotals(programId)),
+    ]);
+    const at = async (q: number) => {
+      const { lo, hi, fraction } = quantileRanks(n, q);
+      const entries = await this.views.zrangeByRank(statsProjection, key, lo, hi);
+      if (entries.length === 0) return 0;
+      return interpolate(entries[0].score, entries[entries.length - 1].score, fraction);
+    };
+    const [median, p75] = n === 0 ? [0, 0] : await Promise.all([at(0.5), at(0.75)]);
+    const analysis = { position, distribution: distributionOf(n, median, p75, totals.clicks, totals.conversions) };
+    if (this.analyses.size > 1000) this.analyses.clear();
     this.analyses.set(programId, analysis);
     return analysis;
+  }
+
+  /**
+   * Who needs the operator's attention, worst first, from the indexes: affiliates with many clicks and a low
+   * conversion rate (lowest rate first), then affiliates with few clicks (fewest first). Bounded reads.
+   */
+  private async attention(programId: string, dist: Distribution): Promise<string[]> {
+    if (dist.affiliates < MIN_PEERS) return [];
+    const ids: string[] = [];
+    if (dist.programConversionRate > 0) {
+      const bar = Math.max(dist.p75Clicks, MIN_MANY_CLICKS);
+      const maxRate = dist.programConversionRate * LOW_RATE_FACTOR;
+      const index = statsKeys.manyClicks(programId, manyClicksLevelFor(bar));
+      let after: ZEntry | undefined;
+      for (let read = 0; ids.length < ATTENTION_LIMIT && read < ATTENTION_SCAN_LIMIT; ) {
+        const page = (await this.views.zrange(statsProjection, index, { order: 'asc', after, limit: 100 })).filter((e) => e.score < maxRate);
+        if (page.length === 0) break;
+        read += page.length;
+        const clicks = await this.views.zscores(statsProjection, statsKeys.active(programId), page.map((e) => e.member));
+        page.forEach((e, i) => {
+          if ((clicks[i] ?? 0) >= bar && ids.length < ATTENTION_LIMIT) ids.push(e.member);
+        });
+        if (page.length < 100) break;
+        after = page[page.length - 1];
+      }
+    }
+    if (ids.length < ATTENTION_LIMIT && dist.medianClicks > 0) {
+      const few = await this.views.zrangeByScore(statsProjection, statsKeys.active(programId), {
+        max: dist.medianClicks * LOW_CLICKS_FACTOR,
+        exclusive: true,
+        order: 'asc',
+        limit: ATTENTION_LIMIT - ids.length,
+      });
+      for (const e of few) if (!ids.includes(e.member)) ids.push(e.member);
+    }
+    return ids;
   }
 
   private stats(d: AffiliateStatsDoc, dist: Distribution, nowMs: number): AffiliateStats {

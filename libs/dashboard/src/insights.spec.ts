@@ -1,4 +1,5 @@
-import { distribution, insightsFor, MIN_MANY_CLICKS, MIN_PEERS, needsAttention } from './insights';
+import fc from 'fast-check';
+import { distribution, distributionOf, insightsFor, interpolate, MIN_MANY_CLICKS, MIN_PEERS, needsAttention, quantileRanks } from './insights';
 
 /** Four active affiliates: one with many clicks, three with ten each; the program converts 10 %. */
 const program = distribution([100, 10, 10, 10], 130, 13);
@@ -16,6 +17,20 @@ const codes = (a: Parameters<typeof insightsFor>[0], d = program) => insightsFor
 describe('distribution', () => {
   it("given the active affiliates' clicks, when the distribution is computed, then median, 75th percentile and the program's rate follow", () => {
     expect(program).toEqual({ affiliates: 4, medianClicks: 10, p75Clicks: 32.5, programConversionRate: 0.1 });
+  });
+
+  it('property: read by rank out of a sorted index (as the dashboard reads it), the distribution equals the one computed from every value', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 500 }), { maxLength: 60 }), fc.nat({ max: 100 }), (clicks, conversions) => {
+        const sorted = [...clicks].sort((a, b) => a - b);
+        const at = (q: number) => {
+          const { lo, hi, fraction } = quantileRanks(sorted.length, q);
+          return sorted.length === 0 ? 0 : interpolate(sorted[lo], sorted[hi], fraction);
+        };
+        const total = clicks.reduce((a, b) => a + b, 0);
+        expect(distributionOf(sorted.length, at(0.5), at(0.75), total, conversions)).toEqual(distribution(clicks, total, conversions));
+      }),
+    );
   });
 
   it('given no clicks at all, when the distribution is computed, then the rate is 0 rather than NaN', () => {

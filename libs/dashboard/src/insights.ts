@@ -29,20 +29,32 @@ export const MIN_CONVERSIONS_FOR_HIGH_RATE = 3;
 
 export function distribution(clicksOfActive: number[], totalClicks: number, totalConversions: number): Distribution {
   const sorted = [...clicksOfActive].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const { lo, hi, fraction } = quantileRanks(sorted.length, q);
+    return interpolate(sorted[lo], sorted[hi], fraction);
+  };
+  return distributionOf(sorted.length, sorted.length === 0 ? 0 : at(0.5), sorted.length === 0 ? 0 : at(0.75), totalClicks, totalConversions);
+}
+
+/** The distribution from figures read by rank out of a sorted index (the dashboard never reads every affiliate). */
+export function distributionOf(affiliates: number, medianClicks: number, p75Clicks: number, totalClicks: number, totalConversions: number): Distribution {
   return {
-    affiliates: sorted.length,
-    medianClicks: quantile(sorted, 0.5),
-    p75Clicks: quantile(sorted, 0.75),
+    affiliates,
+    medianClicks: affiliates === 0 ? 0 : medianClicks,
+    p75Clicks: affiliates === 0 ? 0 : p75Clicks,
     programConversionRate: totalClicks === 0 ? 0 : totalConversions / totalClicks,
   };
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  const pos = (sorted.length - 1) * q;
+/** Which ranks (0-based, ascending) the q-quantile of n values lies between, and how far between (linear interpolation). */
+export function quantileRanks(n: number, q: number): { lo: number; hi: number; fraction: number } {
+  const pos = Math.max(0, n - 1) * q;
   const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return { lo, hi: Math.ceil(pos), fraction: pos - lo };
+}
+
+export function interpolate(low: number, high: number, fraction: number): number {
+  return low + (high - low) * fraction;
 }
 
 const pct = (rate: number) => `${(rate * 100).toFixed(1)}%`;

@@ -2,130 +2,11 @@ import { RecordedEvent } from '@lib/event-store/event-store.port';
 import { InMemoryViewStore } from '@lib/views/in-memory.view-store';
 import { namespaceOf } from '@lib/views/projection';
 import { applyBatch } from '@lib/views/projection.runner';
-import { AttributionOutcome } from '@lib/attribution/attribution.events';
-import { AffiliateStatsDoc, BucketDoc, owed, payable, ProgramTotalsDoc, SortKey, statsKeys, statsProjection } from './stats.projection';
+import { at, attributedTo, DAY, HOUR, log, richHistory, T0 } from './testing/stats-history';
+import { AffiliateStatsDoc, BucketDoc, manyClicksLevelFor, manyClicksLevels, owed, payable, ProgramTotalsDoc, SortKey, statsKeys, statsProjection } from './stats.projection';
+import { MIN_MANY_CLICKS } from './insights';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const T0 = Date.parse('2025-03-01T00:00:00.000Z');
-const at = (ms: number) => new Date(T0 + ms).toISOString();
 const ns = namespaceOf(statsProjection);
-
-/** A log in the making: each event gets the next global position and its stream's next revision. */
-function log() {
-  let position = 0;
-  const revisions = new Map<string, number>();
-  const events: RecordedEvent[] = [];
-  const add = (streamId: string, data: { type: string; occurredAt: string }, recordedAt = data.occurredAt) => {
-    const revision = (revisions.get(streamId) ?? -1) + 1;
-    revisions.set(streamId, revision);
-    position += 1;
-    events.push({ id: `ev-${position}`, streamId, revision, position, type: data.type, schemaVersion: 1, data, metadata: {}, recordedAt });
-  };
-  return {
-    events,
-    enrolled(affiliateId: string, occurredAt = at(0)) {
-      add(`affiliate-${affiliateId}`, {
-        type: 'AffiliateEnrolled',
-        programId: 'p1',
-        affiliateId,
-        name: `Name of ${affiliateId}`,
-        email: `${affiliateId}@example.com`,
-        code: `code-${affiliateId}`,
-        landingUrl: null,
-        commission: null,
-        occurredAt,
-      } as never);
-    },
-    status(affiliateId: string, status: 'active' | 'suspended', occurredAt: string) {
-      add(`affiliate-${affiliateId}`, { type: 'AffiliateStatusChanged', programId: 'p1', affiliateId, status, occurredAt } as never);
-    },
-    click(affiliateId: string, occurredAt: string, opts: { visitor?: string | null; bot?: boolean } = {}) {
-      const clickId = `ck-${position + 1}`;
-      add(`click-${clickId}`, {
-        type: 'ClickRecorded',
-        programId: 'p1',
-        affiliateId,
-        clickId,
-        occurredAt,
-        visitorHash: opts.visitor === undefined ? `visitor-${position + 1}` : opts.visitor,
-        userAgent: 'Mozilla/5.0',
-        referrer: null,
-        subId: null,
-        bot: opts.bot ?? false,
-        source: 'redirect',
-        storefrontId: null,
-        cookieWindowDays: 30,
-      } as never);
-    },
-    conversion(orderId: string, occurredAt: string, attribution: Partial<AttributionOutcome>) {
-      add(`order-sf1-${orderId}`, {
-        type: 'ConversionRecorded',
-        programId: 'p1',
-        storefrontId: 'sf1',
-        conversionId: `cv-${orderId}`,
-        orderId,
-        amountMinor: 10_000,
-        currency: 'EUR',
-        customerId: null,
-        occurredAt,
-        clickId: null,
-        affiliateCode: null,
-        attribution: {
-          attributed: false,
-          reason: 'no_click',
-          method: null,
-          affiliateId: null,
-          clickId: null,
-          clickAt: null,
-          expiresAt: null,
-          cookieWindowDays: null,
-          ...attribution,
-        },
-        payloadHash: `hash-${orderId}`,
-        duplicateOf: null,
-      } as never);
-    },
-    commission(affiliateId: string, amountMinor: number, occurredAt: string, availableAt = occurredAt) {
-      add(`affiliate-${affiliateId}`, {
-        type: 'CommissionEarned',
-        programId: 'p1',
-        affiliateId,
-        conversionId: `cv-${position + 1}`,
-        storefrontId: 'sf1',
-        orderId: `o-${position + 1}`,
-        orderAmountMinor: amountMinor * 10,
-        amountMinor,
-        currency: 'EUR',
-        rule: { type: 'percent', basisPoints: 1000 },
-        ruleSource: 'program',
-        ruleVersion: 1,
-        occurredAt,
-        availableAt,
-      } as never);
-    },
-    payout(affiliateId: string, payoutId: string, amountMinor: number, occurredAt: string) {
-      add(`affiliate-${affiliateId}`, {
-        type: 'PayoutRecorded',
-        programId: 'p1',
-        affiliateId,
-        payoutId,
-        amountMinor,
-        currency: 'EUR',
-        reference: null,
-        paidAt: occurredAt,
-        occurredAt,
-        idempotencyKey: `key-${payoutId}`,
-        requestHash: `req-${payoutId}`,
-      } as never);
-    },
-    voided(affiliateId: string, payoutId: string, amountMinor: number, occurredAt: string) {
-      add(`affiliate-${affiliateId}`, { type: 'PayoutVoided', programId: 'p1', affiliateId, payoutId, amountMinor, reason: 'bounced', occurredAt } as never);
-    },
-  };
-}
-
-const attributedTo = (affiliateId: string): Partial<AttributionOutcome> => ({ attributed: true, reason: 'attributed', method: 'code', affiliateId });
 
 async function project(...batches: RecordedEvent[][]): Promise<InMemoryViewStore> {
   const store = new InMemoryViewStore();
@@ -138,27 +19,6 @@ const programDoc = (store: InMemoryViewStore) => store.get<ProgramTotalsDoc>(ns 
 const bucketDoc = (store: InMemoryViewStore, interval: 'hour' | 'day', start: string) => store.get<BucketDoc>(ns + statsKeys.bucket('p1', interval, start));
 const ranking = async (store: InMemoryViewStore, sort: SortKey) =>
   (await store.zrange(ns + statsKeys.rank('p1', sort), { order: 'desc', limit: 100 })).map((e) => [e.member, e.score]);
-
-/** A history touching every counter, without status changes (see the status tests). */
-function richHistory() {
-  const h = log();
-  h.enrolled('a1');
-  h.enrolled('a2');
-  h.click('a1', at(HOUR), { visitor: 'v1' });
-  h.click('a1', at(2 * HOUR), { visitor: 'v1' });
-  h.click('a1', at(2 * HOUR), { visitor: 'v2', bot: true });
-  h.click('a2', at(3 * HOUR), { visitor: 'v1' });
-  h.conversion('o1', at(4 * HOUR), attributedTo('a1'));
-  h.commission('a1', 1000, at(4 * HOUR), at(4 * HOUR + 14 * DAY));
-  h.conversion('o2', at(5 * HOUR), {});
-  h.click('a2', at(DAY + HOUR), { visitor: null });
-  h.conversion('o3', at(DAY + 2 * HOUR), attributedTo('a2'));
-  h.commission('a2', 2500, at(DAY + 2 * HOUR));
-  h.payout('a2', 'po1', 2500, at(2 * DAY));
-  h.voided('a2', 'po1', 2500, at(2 * DAY + HOUR));
-  h.payout('a2', 'po2', 2000, at(2 * DAY + 2 * HOUR));
-  return h.events;
-}
 
 describe('stats projection', () => {
   it('given human and bot clicks, when projected, then bots count only as botClicks', async () => {
@@ -241,6 +101,22 @@ describe('stats projection', () => {
     expect(owed(a1)).toBe(5000);
     expect(payable(a1, a1.pending, T0 + 2 * DAY)).toBe(1000);
     expect(payable(a1, a1.pending, T0 + 15 * DAY)).toBe(5000);
+  });
+
+  it('given commissions in their hold, when projected, then the program keeps them per day of release, and indexes those days', async () => {
+    const h = log();
+    h.enrolled('a1');
+    h.commission('a1', 1000, at(0));
+    h.commission('a1', 4000, at(DAY), at(15 * DAY + HOUR));
+    h.commission('a1', 500, at(DAY), at(15 * DAY + 2 * HOUR));
+    h.commission('a1', 700, at(2 * DAY), at(20 * DAY));
+    const store = await project(h.events);
+    expect(await store.get(ns + statsKeys.held('p1', T0 + 15 * DAY))).toEqual([
+      [T0 + 15 * DAY + HOUR, 4000],
+      [T0 + 15 * DAY + 2 * HOUR, 500],
+    ]);
+    const days = await store.zrangeByScore(ns + statsKeys.heldDays('p1'), { min: T0 + 16 * DAY, order: 'asc', limit: 10 });
+    expect(days).toEqual([{ member: String(T0 + 20 * DAY), score: T0 + 20 * DAY }]);
   });
 
   it('given clicks, conversions and commissions over two hours and two days, when projected, then hour and day buckets add up', async () => {
@@ -342,5 +218,64 @@ describe('stats projection', () => {
     await applyBatch(statsProjection, events.slice(0, 8), store);
     await applyBatch(statsProjection, events.slice(8), store);
     expect(await store.contentHash(ns)).toBe(hash);
+  });
+
+  describe('the distribution and attention indexes', () => {
+    const members = async (store: InMemoryViewStore, key: string) =>
+      (await store.zrange(ns + key, { order: 'asc', limit: 1000 })).map((e) => [e.member, e.score]);
+
+    it('given active affiliates, when projected, then the active index holds each with its clicks, read by rank for the median', async () => {
+      const h = log();
+      for (const id of ['a1', 'a2', 'a3']) h.enrolled(id);
+      for (let i = 0; i < 5; i++) h.click('a1', at(i * HOUR));
+      h.click('a2', at(HOUR));
+      h.click('a2', at(HOUR), { bot: true });
+      const store = await project(h.events);
+      expect(await members(store, statsKeys.active('p1'))).toEqual([['a3', 0], ['a2', 1], ['a1', 5]]);
+      expect(await store.zrangeByRank(ns + statsKeys.active('p1'), 1, 1)).toEqual([{ member: 'a2', score: 1 }]);
+    });
+
+    it(`given clicks crossing ${MIN_MANY_CLICKS} and ${2 * MIN_MANY_CLICKS}, when projected, then the affiliate joins each many-clicks level it reaches, scored by its conversion rate`, async () => {
+      const h = log();
+      h.enrolled('a1');
+      h.enrolled('a2');
+      for (let i = 0; i < 2 * MIN_MANY_CLICKS; i++) h.click('a1', at(i * 60_000));
+      for (let i = 0; i < MIN_MANY_CLICKS - 1; i++) h.click('a2', at(i * 60_000));
+      h.conversion('o1', at(DAY), attributedTo('a1'));
+      const store = await project(h.events);
+      const rate = 1 / (2 * MIN_MANY_CLICKS);
+      expect(await members(store, statsKeys.manyClicks('p1', 0))).toEqual([['a1', rate]]);
+      expect(await members(store, statsKeys.manyClicks('p1', 1))).toEqual([['a1', rate]]);
+      expect(await members(store, statsKeys.manyClicks('p1', 2))).toEqual([]);
+    });
+
+    it('given a suspension and a reactivation, when projected, then the affiliate leaves every active index and comes back', async () => {
+      const h = log();
+      h.enrolled('a1');
+      h.enrolled('a2');
+      for (let i = 0; i < MIN_MANY_CLICKS; i++) h.click('a1', at(i * 60_000));
+      h.status('a1', 'suspended', at(DAY));
+      const suspended = await project(h.events);
+      expect(await members(suspended, statsKeys.active('p1'))).toEqual([['a2', 0]]);
+      expect(await members(suspended, statsKeys.manyClicks('p1', 0))).toEqual([]);
+      // The list's sort indexes keep suspended affiliates: the list shows everyone.
+      expect(await ranking(suspended, 'clicks')).toEqual([['a1', MIN_MANY_CLICKS], ['a2', 0]]);
+
+      h.status('a1', 'active', at(2 * DAY));
+      const back = await project(h.events);
+      expect(await members(back, statsKeys.active('p1'))).toEqual([['a2', 0], ['a1', MIN_MANY_CLICKS]]);
+      expect(await members(back, statsKeys.manyClicks('p1', 0))).toEqual([['a1', 0]]);
+    });
+
+    it('levels: an affiliate with n clicks is in the levels whose bar (MIN_MANY_CLICKS · 2^level) it reaches; a bar is served by the level just under it', () => {
+      expect([0, MIN_MANY_CLICKS - 1, MIN_MANY_CLICKS, 2 * MIN_MANY_CLICKS - 1, 2 * MIN_MANY_CLICKS, 4 * MIN_MANY_CLICKS].map(manyClicksLevels)).toEqual([0, 0, 1, 1, 2, 3]);
+      for (const bar of [MIN_MANY_CLICKS, 30, 2 * MIN_MANY_CLICKS, 99, 1000, 123_457]) {
+        const level = manyClicksLevelFor(bar);
+        const levelBar = MIN_MANY_CLICKS * 2 ** level;
+        // Every member of the level has at least half the bar; nobody with the bar's clicks is missing from it.
+        expect(levelBar).toBeLessThanOrEqual(bar);
+        expect(levelBar * 2).toBeGreaterThan(bar);
+      }
+    });
   });
 });

@@ -5,6 +5,7 @@ import { ClickRecorded } from '@lib/tracking/tracking.events';
 import { ConversionRecorded } from '@lib/attribution/attribution.events';
 import { CommissionEarned } from '@lib/commissions/commissions.events';
 import { PayoutRecorded, PayoutVoided } from '@lib/payouts/payouts.events';
+import { MIN_MANY_CLICKS } from './insights';
 
 /** A click is unique when the same visitor (hashed IP + user agent) was not counted for the affiliate in the last 24 h. */
 export const UNIQUE_WINDOW_MS = 24 * 3_600_000;
@@ -61,7 +62,31 @@ export const statsKeys = {
   visitor: (affiliateId: string, visitorHash: string) => `visitor:${affiliateId}:${visitorHash}`,
   /** The program's commissions that become available on one UTC day: the program-wide hold, day by day. */
   held: (programId: string, dayStartMs: number) => `held:${programId}:${dayStartMs}`,
+  /** The days that have a held document, scored by their start: the dashboard reads only days from today on. */
+  heldDays: (programId: string) => `held-days:${programId}`,
+  /**
+   * Active affiliates by clicks: the program's own distribution, read by rank (median, 75th percentile)
+   * and by score (affiliates with few clicks) without reading every affiliate.
+   */
+  active: (programId: string) => `active:${programId}`,
+  /**
+   * Active affiliates with at least MIN_MANY_CLICKS · 2^level clicks, by conversion rate: where the ones with
+   * many clicks and a low rate are found, lowest rate first, at the level just under the "many clicks" bar.
+   */
+  manyClicks: (programId: string, level: number) => `many:${programId}:${level}`,
 };
+
+/** The levels of `statsKeys.manyClicks` an affiliate with this many clicks belongs to: 0 … n−1 (none under MIN_MANY_CLICKS). */
+export function manyClicksLevels(clicks: number): number {
+  let n = 0;
+  for (let bar = MIN_MANY_CLICKS; bar <= clicks; bar *= 2) n++;
+  return n;
+}
+
+/** The highest level whose members all have at least half of `threshold` clicks (threshold ≥ MIN_MANY_CLICKS). */
+export function manyClicksLevelFor(threshold: number): number {
+  return Math.max(0, manyClicksLevels(threshold) - 1);
+}
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -105,7 +130,9 @@ type StatsEvent =
 /** Per-program totals, per-affiliate stats, sort indexes for the affiliate list, and hour/day buckets. */
 export const statsProjection: Projection = {
   name: 'stats',
-  version: 1,
+  // 2: the active-affiliate distribution, the many-clicks indexes and the held days (statsKeys.active,
+  // statsKeys.manyClicks, statsKeys.heldDays): the dashboard reads no key per affiliate or per day ahead.
+  version: 2,
   eventTypes: ['AffiliateEnrolled', 'AffiliateStatusChanged', 'ClickRecorded', 'ConversionRecorded', 'CommissionEarned', 'PayoutRecorded', 'PayoutVoided'],
   keysFor(event: RecordedEvent<StatsEvent>): string[] {
     const e = event.data;
@@ -191,7 +218,11 @@ export const statsProjection: Projection = {
           earnedMinor: a.earnedMinor + e.amountMinor,
           pending: availableMs > nowMs ? [...matured(a.pending, nowMs), [availableMs, e.amountMinor]] : matured(a.pending, nowMs),
         }));
-        if (availableMs > nowMs) ctx.put(heldKey(e), [...(ctx.get<Held>(heldKey(e)) ?? []), [availableMs, e.amountMinor]]);
+        if (availableMs > nowMs) {
+          ctx.put(heldKey(e), [...(ctx.get<Held>(heldKey(e)) ?? []), [availableMs, e.amountMinor]]);
+          const day = bucketStartMs(availableMs, 'day');
+          ctx.zadd(statsKeys.heldDays(e.programId), String(day), day);
+        }
         return addToBuckets(ctx, e.programId, e.occurredAt, 'commission', e.amountMinor);
       }
       case 'PayoutRecorded':
@@ -241,17 +272,38 @@ function later(a: string | null, b: string): string {
 
 function updateAffiliate(ctx: ProjectionContext, affiliateId: string, change: (a: AffiliateStatsDoc) => AffiliateStatsDoc): void {
   const current = ctx.get<AffiliateStatsDoc>(statsKeys.affiliate(affiliateId));
-  if (current) putAffiliate(ctx, change(current));
+  if (current) putAffiliate(ctx, change(current), current);
 }
 
-function putAffiliate(ctx: ProjectionContext, doc: AffiliateStatsDoc): void {
-  ctx.put(statsKeys.affiliate(doc.affiliateId), doc);
-  const scores: Record<SortKey, number> = {
+function sortScores(doc: AffiliateStatsDoc): Record<SortKey, number> {
+  return {
     clicks: doc.clicks,
     conversions: doc.conversions,
     conversionRate: conversionRate(doc),
     commissionEarnedMinor: doc.earnedMinor,
     commissionOwedMinor: owed(doc),
   };
-  for (const sort of SORT_KEYS) ctx.zadd(statsKeys.rank(doc.programId, sort), doc.affiliateId, scores[sort]);
+}
+
+/**
+ * Writes the affiliate's document and keeps every index in step with it. Only what changed since `before`
+ * is written (the indexes mirror the documents): a click costs a few index writes, not one per index.
+ */
+function putAffiliate(ctx: ProjectionContext, doc: AffiliateStatsDoc, before: AffiliateStatsDoc | null = null): void {
+  ctx.put(statsKeys.affiliate(doc.affiliateId), doc);
+  const scores = sortScores(doc);
+  const old = before ? sortScores(before) : null;
+  for (const sort of SORT_KEYS) if (!old || old[sort] !== scores[sort]) ctx.zadd(statsKeys.rank(doc.programId, sort), doc.affiliateId, scores[sort]);
+  // Clicks only grow, so the levels an affiliate belongs to only grow: those under its clicks are all of them.
+  const levels = manyClicksLevels(doc.clicks);
+  const wasActive = before !== null && before.status === 'active';
+  if (doc.status === 'active') {
+    if (!wasActive || before!.clicks !== doc.clicks) ctx.zadd(statsKeys.active(doc.programId), doc.affiliateId, doc.clicks);
+    const rateMoved = !wasActive || old!.conversionRate !== scores.conversionRate;
+    const knownLevels = wasActive ? manyClicksLevels(before!.clicks) : 0;
+    for (let l = rateMoved ? 0 : knownLevels; l < levels; l++) ctx.zadd(statsKeys.manyClicks(doc.programId, l), doc.affiliateId, scores.conversionRate);
+  } else if (wasActive || before === null) {
+    ctx.zrem(statsKeys.active(doc.programId), doc.affiliateId);
+    for (let l = 0; l < levels; l++) ctx.zrem(statsKeys.manyClicks(doc.programId, l), doc.affiliateId);
+  }
 }

@@ -6,11 +6,15 @@ import { RecordPayoutHandler, VoidPayoutHandler } from '@lib/payouts/payouts.han
 import { DashboardController } from '@lib/dashboard/dashboard.controller';
 import { DashboardReader } from '@lib/dashboard/dashboard.reader';
 import { AttributionController } from '@lib/attribution/attribution.controller';
+import { AuditService } from '@lib/dashboard/audit.service';
+import { ViewsAdmin } from '@lib/views/views.admin';
 import { ViewsAdminController } from './operations.controller';
+import { ProjectionsModule } from './projector.module';
 
 /** The operator API: setup and payouts as commands with expected revisions; dashboards from the views. */
 @Module({
+  imports: [ProjectionsModule],
   controllers: [ProgramsController, PayoutsController, DashboardController, AttributionController, ViewsAdminController],
-  providers: [...PROGRAM_HANDLERS, RecordPayoutHandler, VoidPayoutHandler, DashboardReader],
+  providers: [...PROGRAM_HANDLERS, RecordPayoutHandler, VoidPayoutHandler, DashboardReader, AuditService, ViewsAdmin],
 })
 export class ApiRoleModule {}

@@ -1,12 +1,12 @@
-import { Controller, Get, HttpCode, Optional, Post, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { EventStore } from '@lib/event-store/event-store.port';
 import { Transport } from '@lib/messaging/transport.port';
 import { AdminGuard } from '@lib/platform/admin.guard';
 import { Metrics } from '@lib/platform/metrics';
-import { Unavailable } from '@lib/platform/errors';
-import { ProjectorService } from '@lib/views/projector.service';
+import { Gauge } from 'prom-client';
+import { ViewsAdmin } from '@lib/views/views.admin';
 import { ViewStore } from '@lib/views/view-store.port';
 import { ViewReader } from '@lib/views/view.reader';
 
@@ -57,9 +57,21 @@ export class OperationsController {
   @Get('metrics')
   @ApiExcludeEndpoint()
   async metricsText(@Res() reply: FastifyReply): Promise<void> {
-    const freshness = await this.reader.freshness(new Date());
-    this.metrics.projectionLag.set(freshness.headPosition - freshness.position);
+    try {
+      if (!this.reader.knowsProjections) throw new Error('no projections in this role');
+      const freshness = await this.reader.freshness(new Date());
+      this.metrics.projectionLag.set(freshness.headPosition - freshness.position);
+      this.lagSeconds().set(freshness.lagMs / 1000);
+    } catch {
+      // Views unreachable: the other metrics are still worth scraping (and /ready says why).
+    }
     void reply.header('content-type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  }
+
+  private lagSeconds(): Gauge {
+    const name = 'projection_lag_seconds';
+    return (this.metrics.registry.getSingleMetric(name) as Gauge) ??
+      new Gauge({ name, help: 'Age of the oldest event in the store not yet applied to every view (0 when caught up)', registers: [this.metrics.registry] });
   }
 }
 
@@ -68,16 +80,28 @@ export class OperationsController {
 @UseGuards(AdminGuard)
 @Controller('api/admin/views')
 export class ViewsAdminController {
-  constructor(@Optional() private readonly projector?: ProjectorService) {}
+  constructor(private readonly admin: ViewsAdmin) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Each projection: the namespace serving reads and its checkpoint, a rebuild in progress, who writes it' })
+  status() {
+    return this.admin.status();
+  }
 
   @Post('verify')
   @HttpCode(200)
   @ApiOperation({ summary: 'Replays the log from position 0 into fresh views and compares content hashes with the live views' })
-  async verify() {
-    if (!this.projector) throw new Unavailable('no projector runs in this process');
-    const live = await this.projector.liveHashes();
-    const replay = await this.projector.replayHashes(live.position);
-    const mismatches = Object.keys(live.hashes).filter((name) => live.hashes[name] !== replay.hashes[name]);
-    return { position: live.position, events: replay.events, replayMs: replay.ms, live: live.hashes, replay: replay.hashes, identical: mismatches.length === 0, mismatches };
+  verify() {
+    return this.admin.verify();
+  }
+
+  @Post(':projection/rebuild')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Rebuilds a projection from position 0 into a new namespace while the old one serves, then swaps it in and deletes the old keys',
+    description: 'Answers at once with the rebuild\'s progress; GET /api/admin/views follows it. 409 when a rebuild of it runs already.',
+  })
+  rebuild(@Param('projection') projection: string) {
+    return this.admin.startRebuild(projection);
   }
 }

@@ -22,4 +22,18 @@ export interface Projection {
   apply(event: RecordedEvent, ctx: ProjectionContext): void;
 }
 
-export const namespaceOf = (p: Pick<Projection, 'name' | 'version'>) => `${p.name}:v${p.version}:`;
+/** A projection's identity across rebuilds: name and version (`stats:v2`). Its registry, leases and namespaces hang off it. */
+export const projectionIdOf = (p: Pick<Projection, 'name' | 'version'>) => `${p.name}:v${p.version}`;
+
+/**
+ * The key namespace of one build of a projection: `{stats:v2}:` for the first, `{stats:v2}-r3:` for
+ * generation 3. No namespace is a prefix of another. The braces are a Redis Cluster hash tag: every key of
+ * a projection (all generations, its registry, leases and checkpoints) lands in one slot, so the Lua
+ * scripts that write them atomically are legal there too.
+ */
+export const namespaceOf = (p: Pick<Projection, 'name' | 'version'>, generation = 0) =>
+  generation === 0 ? `{${projectionIdOf(p)}}:` : `{${projectionIdOf(p)}}-r${generation}:`;
+
+/** The lease the live projector of a projection holds, and the one a rebuild holds. */
+export const leaseKeyOf = (p: Pick<Projection, 'name' | 'version'>, purpose: 'live' | 'rebuild' = 'live') =>
+  purpose === 'live' ? `{${projectionIdOf(p)}}` : `{${projectionIdOf(p)}}:rebuild`;
