@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync, randomUUID } from 'node:crypto';
 
 /** Opaque ids: a short prefix for humans reading logs, then random base32-ish characters. */
 export function newId(prefix: string): string {
@@ -23,4 +23,19 @@ export function deterministicUuid(...parts: string[]): string {
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+// One getrandom call per 4 KiB instead of one per id: a click's nonce is on the redirect's hot path.
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+/** `n` cryptographically random bytes (n ≤ 4096), copied out of a pool refilled as it runs out. */
+export function randomChunk(n: number): Buffer {
+  if (poolOffset + n > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + n));
+  poolOffset += n;
+  return out;
 }

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomChunk } from '@lib/platform/ids';
 import { ClickRef } from '@lib/attribution/attribution.decider';
 
 /**
@@ -14,7 +15,7 @@ export class ClickTokens {
   }
 
   issue(programId: string, affiliateId: string, clickAt: Date): string {
-    const payload = Buffer.from(`${programId}|${affiliateId}|${clickAt.getTime()}|${randomBytes(6).toString('base64url')}`).toString('base64url');
+    const payload = Buffer.from(`${programId}|${affiliateId}|${clickAt.getTime()}|${randomChunk(6).toString('base64url')}`).toString('base64url');
     return `${payload}.${this.sign(payload)}`;
   }
 
@@ -40,6 +41,8 @@ export class ClickTokens {
 /** Per-program secret for visitor hashes: the same visitor hashes differently in each program. */
 export class VisitorHasher {
   private readonly key: Buffer;
+  /** Derived once per program: a click otherwise pays for two HMACs instead of one. */
+  private readonly programKeys = new Map<string, Buffer>();
 
   constructor(secret: string) {
     this.key = createHmac('sha256', secret).update('visitor-hash').digest();
@@ -47,7 +50,8 @@ export class VisitorHasher {
 
   hash(programId: string, ip: string | null, userAgent: string | null): string | null {
     if (!ip && !userAgent) return null;
-    const programKey = createHmac('sha256', this.key).update(programId).digest();
+    let programKey = this.programKeys.get(programId);
+    if (!programKey) this.programKeys.set(programId, (programKey = createHmac('sha256', this.key).update(programId).digest()));
     return createHmac('sha256', programKey).update(`${ip ?? ''}|${userAgent ?? ''}`).digest().subarray(0, 16).toString('base64url');
   }
 }
