@@ -1,6 +1,5 @@
 import { TrackingMessage } from '@lib/messaging/transport.port';
 import { deterministicUuid, sha256 } from '@lib/platform/ids';
-import { canonical } from '@lib/views/in-memory.view-store';
 
 /**
  * The messages the edge hands to the transport. Their ids derive from the input (the click id; the
@@ -49,19 +48,7 @@ export function conversionId(storefrontId: string, orderId: string): string {
 }
 
 export function conversionMessage(storefront: { storefrontId: string; programId: string }, fields: ConversionFields, now: Date): TrackingMessage {
-  // The input as sent (occurredAt as given, not defaulted): a client retry hashes the same.
-  const payloadHash = sha256(
-    canonical({
-      orderId: fields.orderId,
-      amountMinor: fields.amountMinor,
-      currency: fields.currency,
-      clickId: fields.clickId ?? null,
-      affiliateCode: fields.affiliateCode ?? null,
-      customerId: fields.customerId ?? null,
-      customerEmail: fields.customerEmail ?? null,
-      occurredAt: fields.occurredAt ?? null,
-    }),
-  );
+  const payloadHash = conversionPayloadHash(fields);
   return {
     id: deterministicUuid('conversion', storefront.storefrontId, fields.orderId, payloadHash),
     kind: 'conversion',
@@ -82,4 +69,23 @@ export function conversionMessage(storefront: { storefrontId: string; programId:
       payloadHash,
     },
   };
+}
+
+/**
+ * The hash of the input as sent (occurredAt as given, not defaulted), so a client's retry hashes the same.
+ * The keys are written in sorted order: the same bytes as canonical JSON, without sorting on every request.
+ */
+export function conversionPayloadHash(fields: ConversionFields): string {
+  return sha256(
+    JSON.stringify({
+      affiliateCode: fields.affiliateCode ?? null,
+      amountMinor: fields.amountMinor,
+      clickId: fields.clickId ?? null,
+      currency: fields.currency,
+      customerEmail: fields.customerEmail ?? null,
+      customerId: fields.customerId ?? null,
+      occurredAt: fields.occurredAt ?? null,
+      orderId: fields.orderId,
+    }),
+  );
 }
