@@ -324,6 +324,25 @@ export function eventStoreContract(
         expect(types(await store.readStream(s, { direction: 'backwards', fromRevision: 2, maxCount: 2 }))).toEqual(['E2', 'E1']);
       });
 
+      it('given several streams, when they are read together each from its own revision, then each comes back as readStream gives it, a missing one empty', async () => {
+        const [a, b, missing] = [stream('order'), stream('ledger'), stream('nothing')];
+        await store.append({ streamId: a, expectedRevision: 'no_stream', events: ['A0', 'A1', 'A2'].map((t) => event(t, { n: t })) });
+        await store.append({ streamId: b, expectedRevision: 'no_stream', events: ['B0', 'B1'].map((t) => event(t)) });
+        await store.append({ streamId: a, expectedRevision: 2, events: [event('A3')] });
+        const read = await store.readStreams([
+          { streamId: missing, fromRevision: 0 },
+          { streamId: a, fromRevision: 1 },
+          { streamId: b, fromRevision: 0 },
+        ]);
+        expect([...read.keys()].sort()).toEqual([a, b, missing].sort());
+        expect(read.get(a)).toEqual(await store.readStream(a, { fromRevision: 1 }));
+        expect(read.get(a)!.map((e) => [e.type, e.revision])).toEqual([['A1', 1], ['A2', 2], ['A3', 3]]);
+        expect(read.get(b)!.map((e) => e.type)).toEqual(['B0', 'B1']);
+        expect(read.get(missing)).toEqual([]);
+        expect((await store.readStreams([{ streamId: b, fromRevision: 2 }])).get(b)).toEqual([]);
+        expect((await store.readStreams([])).size).toBe(0);
+      });
+
       it('given no stream, when it is read, then it is empty', async () => {
         expect(await store.readStream(stream('nothing'))).toEqual([]);
         expect(await store.readStream(stream('nothing'), { direction: 'backwards' })).toEqual([]);
@@ -451,6 +470,7 @@ export function eventStoreContract(
         const shape = (events: RecordedEvent[]) => events.map((e) => ({ id: e.id, schemaVersion: e.schemaVersion, data: e.data }));
         expect(shape(await upcasting.readStream(s))).toEqual(expected);
         expect(shape(await upcasting.readStream(s, { direction: 'backwards' }))).toEqual([...expected].reverse());
+        expect(shape((await upcasting.readStreams([{ streamId: s, fromRevision: 0 }])).get(s)!)).toEqual(expected);
         expect(shape(ours(await upcasting.readAll({ after: start, maxCount: 100 })))).toEqual(expected);
         const received: RecordedEvent[] = [];
         const sub = upcasting.subscribeToAll({ after: start, batchSize: 1 }, async (events) => {

@@ -49,6 +49,11 @@ export interface ReadStreamOptions {
   maxCount?: number;
 }
 
+export interface StreamRead {
+  streamId: string;
+  fromRevision: number;
+}
+
 export interface AllFilter {
   streamPrefixes?: string[];
   eventTypes?: string[];
@@ -88,6 +93,14 @@ export abstract class EventStore {
    */
   abstract appendBatch(requests: AppendRequest[]): Promise<AppendResult[]>;
   abstract readStream<D = any>(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent<D>[]>;
+  /**
+   * Reads several streams forwards, each from its own revision; a missing stream reads as []. The ingestor
+   * reads a whole batch's order streams at once: SQLite answers in one statement, others read concurrently.
+   */
+  async readStreams<D = any>(reads: StreamRead[]): Promise<Map<string, RecordedEvent<D>[]>> {
+    const results = await Promise.all(reads.map((r) => this.readStream<D>(r.streamId, { fromRevision: r.fromRevision })));
+    return new Map(reads.map((r, i) => [r.streamId, results[i]]));
+  }
   abstract readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
   abstract headPosition(): Promise<number>;
   /** Catch-up subscription to every stream from a position; the handler runs one batch at a time. */

@@ -6,6 +6,7 @@ import {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamRead,
   SubscribeOptions,
   Subscription,
 } from './event-store.port';
@@ -22,15 +23,21 @@ export class InstrumentedEventStore extends EventStore {
 
   async appendBatch(requests: AppendRequest[]): Promise<AppendResult[]> {
     const results = await this.inner.appendBatch(requests);
+    const counts = new Map<string, number>();
     results.forEach((result, i) => {
       // A repeat wrote nothing: counting it would make the metric disagree with the store.
-      if (!result.duplicate) for (const e of requests[i].events) this.metrics.eventsAppended.inc({ type: e.type });
+      if (!result.duplicate) for (const e of requests[i].events) counts.set(e.type, (counts.get(e.type) ?? 0) + 1);
     });
+    for (const [type, n] of counts) this.metrics.eventsAppended.inc({ type }, n);
     return results;
   }
 
   readStream<D = any>(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent<D>[]> {
     return this.inner.readStream<D>(streamId, options);
+  }
+
+  override readStreams<D = any>(reads: StreamRead[]): Promise<Map<string, RecordedEvent<D>[]>> {
+    return this.inner.readStreams<D>(reads);
   }
 
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {

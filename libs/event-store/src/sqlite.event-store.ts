@@ -10,6 +10,7 @@ import {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamRead,
   SubscribeOptions,
   Subscription,
   WrongExpectedRevision,
@@ -87,6 +88,12 @@ export class SqliteEventStore extends EventStore {
       backwards: this.db.prepare<[string, number, number], Row>(
         'SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?',
       ),
+      // One statement for many streams: the (stream_id, revision) index is probed once per requested stream.
+      many: this.db.prepare<[string], Row>(
+        `SELECT events.* FROM json_each(?) AS wanted
+         JOIN events ON events.stream_id = json_extract(wanted.value, '$[0]') AND events.revision >= json_extract(wanted.value, '$[1]')
+         ORDER BY wanted.key, events.revision`,
+      ),
       all: this.db.prepare<[number, number], Row>('SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?'),
       head: this.db.prepare<[], { head: number | null }>('SELECT MAX(position) AS head FROM events'),
     };
@@ -145,6 +152,14 @@ export class SqliteEventStore extends EventStore {
         ? this.stmts.backwards.all(streamId, options.fromRevision ?? Number.MAX_SAFE_INTEGER, max)
         : this.stmts.forwards.all(streamId, options.fromRevision ?? 0, max);
     return rows.map((row) => this.upcasters.apply(toRecorded(row)));
+  }
+
+  override async readStreams<D = any>(reads: StreamRead[]): Promise<Map<string, RecordedEvent<D>[]>> {
+    const out = new Map<string, RecordedEvent<D>[]>(reads.map((r) => [r.streamId, []]));
+    if (reads.length === 0) return out;
+    const rows = this.stmts.many.all(JSON.stringify(reads.map((r) => [r.streamId, r.fromRevision])));
+    for (const row of rows) out.get(row.stream_id)!.push(this.upcasters.apply(toRecorded(row)));
+    return out;
   }
 
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {

@@ -20,16 +20,30 @@ export class StreamCache {
   constructor(private readonly store: EventStore, private readonly maxEntries = 100_000) {}
 
   async load<S, E extends { type: string }>(streamId: string, evolve: Evolve<S, E>): Promise<{ state: S | null; revision: number }> {
-    const hit = this.entries.get(streamId);
-    let state = (hit && hit.evolve === evolve ? hit.state : null) as S | null;
-    let revision = hit && hit.evolve === evolve ? hit.revision : -1;
-    const newer = await this.store.readStream<E>(streamId, { fromRevision: revision + 1 });
-    for (const e of newer) {
-      state = evolve(state, e.data);
-      revision = e.revision;
-    }
-    if (revision >= 0) this.remember(streamId, state, revision, evolve);
-    return { state, revision };
+    return (await this.loadMany([streamId], evolve)).get(streamId)!;
+  }
+
+  /** Loads several streams folded with the same function, reading what the cache lacks in one call. */
+  async loadMany<S, E extends { type: string }>(streamIds: string[], evolve: Evolve<S, E>): Promise<Map<string, { state: S | null; revision: number }>> {
+    const known = streamIds.map((id) => {
+      const hit = this.entries.get(id);
+      return hit && hit.evolve === evolve ? { state: hit.state as S | null, revision: hit.revision } : { state: null, revision: -1 };
+    });
+    const newer =
+      streamIds.length === 1
+        ? new Map([[streamIds[0], await this.store.readStream<E>(streamIds[0], { fromRevision: known[0].revision + 1 })]])
+        : await this.store.readStreams<E>(streamIds.map((streamId, i) => ({ streamId, fromRevision: known[i].revision + 1 })));
+    const out = new Map<string, { state: S | null; revision: number }>();
+    streamIds.forEach((streamId, i) => {
+      let { state, revision } = known[i];
+      for (const e of newer.get(streamId) ?? []) {
+        state = evolve(state, e.data);
+        revision = e.revision;
+      }
+      if (revision >= 0) this.remember(streamId, state, revision, evolve);
+      out.set(streamId, { state, revision });
+    });
+    return out;
   }
 
   remember(streamId: string, state: unknown, revision: number, evolve: Evolve<any, any>): void {
@@ -68,6 +82,15 @@ export class UnitOfWork {
     const { state, revision } = await this.cache.load(streamId, evolve);
     this.pending.set(streamId, { state, expected: revision, revision, evolve, events: [], loaded: true });
     return state;
+  }
+
+  /** Loads streams ahead of the decisions that will read them, in one read (e.g. a batch's order streams). */
+  async prefetch<S, E extends { type: string }>(streamIds: string[], evolve: Evolve<S, E>): Promise<void> {
+    const wanted = [...new Set(streamIds)].filter((id) => !this.pending.has(id));
+    if (wanted.length === 0) return;
+    for (const [streamId, { state, revision }] of await this.cache.loadMany(wanted, evolve)) {
+      this.pending.set(streamId, { state, expected: revision, revision, evolve, events: [], loaded: true });
+    }
   }
 
   /** Stages an event on a stream loaded before (or a new one) and folds it into the staged state. */

@@ -21,6 +21,8 @@ export class IngestTrackingBatchCommand {
 }
 
 const evolveOrder = (state: ConversionRecorded[] | null, event: ConversionRecorded) => [...(state ?? []), event];
+const orderStreamOf = (m: TrackingMessage): string[] =>
+  m.kind === 'conversion' && typeof m.body.storefrontId === 'string' && typeof m.body.orderId === 'string' ? [orderStream(m.body.storefrontId, m.body.orderId)] : [];
 const evolveClaim = (_: AffiliateCodeClaimed | null, event: AffiliateCodeClaimed) => event;
 
 /**
@@ -51,6 +53,8 @@ export class IngestTrackingBatchHandler implements ICommandHandler<IngestTrackin
 
   private async attempt(messages: TrackingMessage[]): Promise<MessageOutcome[]> {
     const uow = new UnitOfWork(this.store, this.cache);
+    // Every conversion reads its order stream (is it a repeat?): one read for the whole batch.
+    await uow.prefetch(messages.flatMap(orderStreamOf), evolveOrder);
     const outcomes: MessageOutcome[] = [];
     for (const message of messages) {
       try {
