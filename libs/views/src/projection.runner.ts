@@ -179,11 +179,12 @@ export async function applyBatch(projection: Projection, events: RecordedEvent[]
   keys.forEach((k, i) => docs.set(k, loaded[i]));
   const dirty = new Set<string>();
   // Only the last score of a member matters: an affiliate updated 100 times in a batch costs one zadd.
-  const zops = new Map<string, ViewChange>();
+  const zops = new Map<string, Map<string, number | null>>();
   const ctx: ProjectionContext = {
     get: <T>(key: string) => {
-      if (!docs.has(key)) throw new Error(`projection ${projection.name} read ${key} without naming it in keysFor`);
-      return (docs.get(key) as T) ?? null;
+      const value = docs.get(key);
+      if (value === undefined && !docs.has(key)) throw new Error(`projection ${projection.name} read ${key} without naming it in keysFor`);
+      return (value as T) ?? null;
     },
     put: (key, value) => {
       docs.set(key, value);
@@ -193,8 +194,8 @@ export async function applyBatch(projection: Projection, events: RecordedEvent[]
       docs.set(key, null);
       dirty.add(key);
     },
-    zadd: (key, member, score) => setLast(zops, { op: 'zadd', key: ns + key, member, score }),
-    zrem: (key, member) => setLast(zops, { op: 'zrem', key: ns + key, member }),
+    zadd: (key, member, score) => setLast(zops, key, member, score),
+    zrem: (key, member) => setLast(zops, key, member, null),
   };
   for (const event of relevant) projection.apply(event, ctx);
   const changes: ViewChange[] = [];
@@ -202,7 +203,9 @@ export async function applyBatch(projection: Projection, events: RecordedEvent[]
     const value = docs.get(key);
     changes.push(value === null || value === undefined ? { op: 'del', key: ns + key } : { op: 'put', key: ns + key, value });
   }
-  for (const z of zops.values()) changes.push(z);
+  for (const [key, members] of zops) {
+    for (const [member, score] of members) changes.push(score === null ? { op: 'zrem', key: ns + key, member } : { op: 'zadd', key: ns + key, member, score });
+  }
   await views.commit(checkpointName, changes, last, target?.guard);
   return last;
 }
@@ -215,6 +218,9 @@ function eventTypesOf(projection: Projection): Set<string> {
   return set;
 }
 
-function setLast(zops: Map<string, ViewChange>, change: ViewChange & { member: string }): void {
-  zops.set(`${change.key}\u0000${change.member}`, change);
+/** The last score per set and member (null: removed), without building a joined string for every index write. */
+function setLast(zops: Map<string, Map<string, number | null>>, key: string, member: string, score: number | null): void {
+  let members = zops.get(key);
+  if (!members) zops.set(key, (members = new Map()));
+  members.set(member, score);
 }
