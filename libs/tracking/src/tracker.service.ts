@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { isbot } from 'isbot';
 import { Transport, TrackingMessage } from '@lib/messaging/transport.port';
@@ -181,7 +180,8 @@ export class TrackerService {
 }
 
 function validated<T extends object>(cls: new () => T, fields: Record<string, unknown>): T {
-  const dto = plainToInstance(cls, fields);
+  // The item DTOs are flat, with no transforms: an assign is what plainToInstance would do, at a fraction of its cost.
+  const dto = Object.assign(new cls(), fields);
   const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: true });
   if (errors.length > 0) throw new ValidationFailed('the item is invalid', toFieldErrors(errors));
   return dto;
