@@ -35,5 +35,22 @@ describe('npm run bench -- --quick', () => {
     expect(redirect.value.median).toBeGreaterThan(0);
     expect(redirect.ratio).toBeGreaterThan(0);
     expect(readFileSync(join(out, json.replace('.json', '.md')), 'utf8')).toContain('| redirect GET /r/{code} | throughput |');
+    // Redis mode: one "not available" row (no Redis server), or freshness, replay and reads, each beside its in-memory reference.
+    const redis = result.rows.filter((r: { scenario: string }) => r.scenario.startsWith('redis '));
+    if (redis.length === 1 && redis[0].value === null) {
+      expect(redis[0].scenario).toBe('redis mode');
+    } else {
+      const kinds = new Set(redis.map((r: { scenario: string }) => r.scenario.split(' ')[1]));
+      expect([...kinds].sort()).toEqual(['freshness', 'reads', 'replay']);
+      for (const row of redis) {
+        expect(row.value).not.toBeNull();
+        expect(row.reference.value.median).toBeGreaterThan(0);
+      }
+      expect(redis.filter((r: { scenario: string }) => r.scenario.startsWith('redis reads')).map((r: { scenario: string }) => r.scenario)).toEqual([
+        'redis reads dashboard @ 100 affiliates',
+        'redis reads affiliate list (sort=commissionEarnedMinor, 50) @ 100 affiliates',
+        'redis reads affiliate list page 2 (cursor) @ 100 affiliates',
+      ]);
+    }
   }, 300_000);
 });

@@ -6,6 +6,16 @@ import { join } from 'node:path';
 
 export const DIST = join(__dirname, '..', '..');
 
+/**
+ * The environment a server under test inherits: the bench's own, without the settings that choose a view
+ * store (REDIS_URL set for the Redis scenario must not turn the in-memory references into Redis ones, nor
+ * make them write under the default key prefix); a scenario passes them explicitly.
+ */
+function inherited(): NodeJS.ProcessEnv {
+  const { REDIS_URL: _url, REDIS_KEY_PREFIX: _prefix, ...env } = process.env;
+  return env;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -24,6 +34,9 @@ export interface Server {
   dataDir?: string;
   token?: string;
   stop(): Promise<void>;
+  /** Whether the process still runs, and the tail of what it printed (for error messages). */
+  alive?(): boolean;
+  output?(): string;
 }
 
 async function waitReady(url: string, child: ChildProcess, output: () => string): Promise<void> {
@@ -42,7 +55,7 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
 
 function stopper(child: ChildProcess, cleanup?: () => void) {
   return async () => {
-    if (child.exitCode === null) {
+    if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
@@ -59,37 +72,58 @@ export async function startApp(env: Record<string, string> = {}, dataDir?: strin
   const token = 'bench-operator-token';
   let out = '';
   const child = spawn(process.execPath, [join(DIST, 'apps/standalone/src/main.js')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, ADMIN_TOKEN: token, LOG_LEVEL: 'warn', ...env },
+    env: { ...inherited(), PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, ADMIN_TOKEN: token, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
   child.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
   const baseUrl = `http://127.0.0.1:${port}`;
-  await waitReady(`${baseUrl}/ready`, child, () => out);
+  const cleanup = dataDir ? undefined : () => rmSync(dir, { recursive: true, force: true });
+  try {
+    await waitReady(`${baseUrl}/ready`, child, () => out);
+  } catch (e) {
+    await stopper(child, cleanup)();
+    throw e;
+  }
   return {
     baseUrl,
     port,
     pid: child.pid!,
     dataDir: dir,
     token,
-    stop: stopper(child, dataDir ? undefined : () => rmSync(dir, { recursive: true, force: true })),
+    stop: stopper(child, cleanup),
   };
 }
 
-/** One split role (tracker, ingestor, projector, api) on a shared DATA_DIR with the production env given. */
-export async function startRole(role: string, dataDir: string, env: Record<string, string>): Promise<Server> {
+/**
+ * One split role (tracker, ingestor, projector, api) on a shared DATA_DIR with the production env given.
+ * `onLine` receives each line the role writes to stdout (its JSON log lines), e.g. to time what it logs.
+ */
+export async function startRole(role: string, dataDir: string, env: Record<string, string>, onLine?: (line: string) => void): Promise<Server> {
   const port = await freePort();
   const token = 'bench-operator-token';
   let out = '';
+  let partial = '';
   const child = spawn(process.execPath, [join(DIST, `apps/${role}/src/main.js`)], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN: token, LOG_LEVEL: 'warn', ...env },
+    env: { ...inherited(), PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN: token, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d) => (out = (out + d).slice(-4000)));
+  child.stdout!.on('data', (d) => {
+    out = (out + d).slice(-4000);
+    if (!onLine) return;
+    const lines = (partial + d).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) onLine(line);
+  });
   child.stderr!.on('data', (d) => (out = (out + d).slice(-4000)));
   const baseUrl = `http://127.0.0.1:${port}`;
-  await waitReady(`${baseUrl}/ready`, child, () => out);
-  return { baseUrl, port, pid: child.pid!, dataDir, token, stop: stopper(child) };
+  try {
+    await waitReady(`${baseUrl}/ready`, child, () => out);
+  } catch (e) {
+    await stopper(child)();
+    throw new Error(`${role}: ${(e as Error).message}`);
+  }
+  return { baseUrl, port, pid: child.pid!, dataDir, token, stop: stopper(child), alive: () => child.exitCode === null && child.signalCode === null, output: () => out };
 }
 
 export async function startReference(): Promise<Server> {

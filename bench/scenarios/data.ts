@@ -6,18 +6,18 @@ import { runJson, startApp } from '../lib/processes';
 import { Row } from '../lib/report';
 import { Settings } from './settings';
 
-interface SeedResult {
+export interface SeedResult {
   programId: string;
   events: number;
   ms: number;
 }
-interface ScanResult {
+export interface ScanResult {
   events: number;
   eventsPerSec: number;
   peakRssMb: number;
 }
 
-const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
+export const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : n >= 1000 ? `${n / 1000}k` : String(n));
 
 /** 4. Rebuild every view from position 0, beside a raw scan of the same table with JSON.parse per row. */
 export async function replay(s: Settings): Promise<Row[]> {

@@ -1,6 +1,6 @@
 import { Api, BROWSER_UA } from '../lib/api';
 import { figure, load, LoadRun, percentile, round } from '../lib/load';
-import { runJson, startApp, startReference } from '../lib/processes';
+import { runJson, Server, startApp, startReference } from '../lib/processes';
 import { Row } from '../lib/report';
 import { Settings } from './settings';
 
@@ -89,24 +89,34 @@ export async function ingest(s: Settings): Promise<Row[]> {
   }
 }
 
-/** 3. Time from a 202 to the figure visible on the dashboard, while another program takes sustained load. */
-export async function freshness(s: Settings): Promise<Row[]> {
-  const app = await startApp();
+/** One window of `s.freshnessS` seconds: probe clicks' 202 → visible on the dashboard, under sustained conversion load. */
+export async function freshnessWindow(app: Server, s: Settings, tag = ''): Promise<{ samples: number[]; load: LoadRun }> {
+  const api = new Api(app.baseUrl, app.token!);
+  const loaded = await api.setup(`fl${tag}`, 1);
+  const probe = await api.setup(`fp${tag}`, 1);
+  // Views may be shared and eventually consistent (Redis): start once both programs are visible.
+  for (const programId of [loaded.programId, probe.programId]) {
+    const until = Date.now() + 10_000;
+    for (;;) {
+      const res = await fetch(`${app.baseUrl}/api/programs/${programId}/dashboard`, { headers: { authorization: `Bearer ${app.token}` } });
+      await res.text();
+      if (res.status === 200) break;
+      if (Date.now() > until) throw new Error(`freshness: the dashboard of a new program answers ${res.status} after 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  let n = 0;
+  const body = () => JSON.stringify({ orderId: `f${tag}-${n++}`, amountMinor: 1999, currency: 'EUR', affiliateCode: loaded.codes[0] });
+  const background = load({
+    url: `${app.baseUrl}/v1/conversions`,
+    method: 'POST',
+    headers: { 'x-api-key': loaded.key, 'content-type': 'application/json' },
+    body,
+    connections: s.connections,
+    durationS: s.freshnessS,
+    expect: 202,
+  });
   try {
-    const api = new Api(app.baseUrl, app.token!);
-    const loaded = await api.setup('fl', 1);
-    const probe = await api.setup('fp', 1);
-    let n = 0;
-    const body = () => JSON.stringify({ orderId: `f-${n++}`, amountMinor: 1999, currency: 'EUR', affiliateCode: loaded.codes[0] });
-    const background = load({
-      url: `${app.baseUrl}/v1/conversions`,
-      method: 'POST',
-      headers: { 'x-api-key': loaded.key, 'content-type': 'application/json' },
-      body,
-      connections: s.connections,
-      durationS: s.freshnessS,
-      expect: 202,
-    });
     const samples: number[] = [];
     const until = Date.now() + (s.freshnessS - 1) * 1000;
     await new Promise((r) => setTimeout(r, 500));
@@ -123,7 +133,17 @@ export async function freshness(s: Settings): Promise<Row[]> {
       samples.push(Date.now() - sent);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const loadRun = await background;
+    return { samples, load: await background };
+  } finally {
+    await background.catch(() => undefined);
+  }
+}
+
+/** 3. Time from a 202 to the figure visible on the dashboard, while another program takes sustained load. */
+export async function freshness(s: Settings): Promise<Row[]> {
+  const app = await startApp();
+  try {
+    const { samples, load: loadRun } = await freshnessWindow(app, s);
     const p50 = percentile(samples, 0.5);
     const p99 = percentile(samples, 0.99);
     return [
