@@ -12,6 +12,10 @@
 #   KAFKA_LOCAL_DIR        this instance's dir: config, data, pid, log (default $KAFKA_LOCAL_CACHE/instances/<port>)
 #   KAFKA_HEAP             JVM heap options (default "-Xms128m -Xmx512m")
 #   KAFKA_START_TIMEOUT    seconds to wait until the broker answers (default 90)
+#   KAFKA_FRESH=1          start on empty storage: what earlier runs left (topics, partitions) is removed first.
+#                          Test runs and the benchmark start their broker this way: topics with run-unique
+#                          names otherwise pile up across runs and slow the broker down (a broker with ~200
+#                          leftover partitions on 2 busy cores missed its own controller heartbeats).
 set -euo pipefail
 
 PORT="${KAFKA_PORT:-9092}"
@@ -142,6 +146,9 @@ start() {
   local cp
   cp="$(classpath)"
   if ! pid_alive; then
+    if [[ "${KAFKA_FRESH:-}" == "1" ]]; then
+      rm -rf "$INSTANCE/data"
+    fi
     if [[ ! -f "$INSTANCE/data/meta.properties" ]]; then
       local cluster_id
       cluster_id="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"

@@ -24,7 +24,7 @@ async function broker(): Promise<{ brokers: string[]; stop: () => void }> {
     return { brokers, stop: () => undefined };
   } catch {
     if (process.env.KAFKA_BROKERS) throw new Error(`no Kafka broker answers at ${process.env.KAFKA_BROKERS}`);
-    execFileSync(join(ROOT, 'scripts/kafka-local.sh'), ['start'], { stdio: 'ignore' });
+    execFileSync(join(ROOT, 'scripts/kafka-local.sh'), ['start'], { stdio: 'ignore', env: { ...process.env, KAFKA_FRESH: '1' } });
     return { brokers, stop: () => execFileSync(join(ROOT, 'scripts/kafka-local.sh'), ['stop'], { stdio: 'ignore' }) };
   }
 }

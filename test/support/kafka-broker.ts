@@ -51,7 +51,8 @@ export async function setupKafka(): Promise<void> {
   if (!(await brokerAnswers(brokers))) {
     if (given) throw new Error(`TEST_KAFKA_BROKERS=${given} does not answer; unset it to let the tests start a local broker`);
     process.stderr.write(`\n[kafka] no broker answers at ${brokers}: starting one with scripts/kafka-local.sh (first run downloads Apache Kafka with Maven)\n`);
-    process.stderr.write(await kafkaLocal('start', { KAFKA_PORT: port }));
+    // A fresh broker: topics left by earlier runs would only slow it down.
+    process.stderr.write(await kafkaLocal('start', { KAFKA_PORT: port, KAFKA_FRESH: '1' }));
     (globalThis as Record<symbol, unknown>)[STARTED] = port;
     if (!(await brokerAnswers(brokers))) throw new Error(`the local broker was started but does not answer at ${brokers}`);
   }
