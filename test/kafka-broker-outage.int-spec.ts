@@ -31,7 +31,7 @@ describeKafka('Kafka path: the broker stops while the tracker takes orders (real
 
   beforeAll(async () => {
     ensureBuilt();
-    await kafkaLocal('start', { KAFKA_PORT: PORT });
+    await kafkaLocal('start', { KAFKA_PORT: PORT, KAFKA_FRESH: '1' });
     setup = await setupTracking(3);
   }, 300_000);
 
