@@ -30,6 +30,7 @@ export class DashboardController {
   }
 
   @Get('affiliates/:affiliateId')
+  @ApiOperation({ summary: "One affiliate's stats, with its email, landing URL, commission override (null: the program's rule) and enrolment time" })
   one(@Param('programId') programId: string, @Param('affiliateId') affiliateId: string) {
     return this.reader.one(programId, affiliateId, this.clock.now());
   }

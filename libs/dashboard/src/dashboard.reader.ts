@@ -4,6 +4,7 @@ import { ViewReader } from '@lib/views/view.reader';
 import { ZEntry } from '@lib/views/view-store.port';
 import { DirectoryReader } from '@lib/programs/directory.reader';
 import { settingsAt } from '@lib/programs/program.state';
+import { CommissionRule } from '@lib/programs/programs.events';
 import {
   Distribution,
   distributionOf,
@@ -51,6 +52,14 @@ export interface AffiliateStats {
   lastClickAt: string | null;
   lastConversionAt: string | null;
   insights: Insight[];
+}
+
+/** GET .../affiliates/{affiliateId}: the stats and the affiliate's enrolment (its commission override, null: the program's rule). */
+export interface AffiliateDetail extends AffiliateStats {
+  email: string;
+  landingUrl: string | null;
+  commission: CommissionRule | null;
+  enrolledAt: string;
 }
 
 interface ProgramAnalysis {
@@ -121,10 +130,12 @@ export class DashboardReader {
     };
   }
 
-  async one(programId: string, affiliateId: string, now: Date): Promise<AffiliateStats> {
-    await this.directory.requireAffiliate(programId, affiliateId);
+  /** One affiliate's stats, plus what the directory knows of it (the operator's affiliate page shows both). */
+  async one(programId: string, affiliateId: string, now: Date): Promise<AffiliateDetail> {
+    const a = await this.directory.requireAffiliate(programId, affiliateId);
     const doc = await this.views.get<AffiliateStatsDoc>(statsProjection, statsKeys.affiliate(affiliateId));
-    return this.stats(doc!, (await this.analyse(programId)).distribution, now.getTime());
+    const stats = this.stats(doc!, (await this.analyse(programId)).distribution, now.getTime());
+    return { ...stats, email: a.email, landingUrl: a.landingUrl, commission: (a.commission as CommissionRule | null) ?? null, enrolledAt: a.enrolledAt };
   }
 
   async timeseries(programId: string, q: { metric: keyof BucketDoc; interval: 'hour' | 'day'; from?: string; to?: string }, now: Date) {
