@@ -29,6 +29,8 @@ import {
   owed,
   payable,
   ProgramTotalsDoc,
+  SEARCH_SEPARATOR,
+  searchForm,
   SortKey,
   statsKeys,
   statsProjection,
@@ -68,6 +70,8 @@ interface ProgramAnalysis {
 }
 
 const MAX_POINTS = 2000;
+/** Index members one search reads at most (limit ≤ 500, a few terms per affiliate). */
+const MAX_SEARCH_MEMBERS = 4000;
 /** needsAttention lists at most this many affiliates. */
 const ATTENTION_LIMIT = 10;
 /**
@@ -128,6 +132,26 @@ export class DashboardReader {
       nextCursor: entries.length > q.limit ? encodeCursor(page[page.length - 1]) : null,
       total: await this.views.zcard(statsProjection, statsKeys.rank(programId, q.sort)),
     };
+  }
+
+  /**
+   * Affiliates whose name, a word of it, or code starts with `q`, from the search index (a prefix read, never
+   * a scan): the first `limit` matches in the index's order, then sorted like the list.
+   */
+  async search(programId: string, q: { sort: SortKey; order: 'asc' | 'desc'; limit: number; q: string }, now: Date) {
+    await this.directory.requireProgram(programId);
+    const prefix = searchForm(q.q);
+    if (prefix.length === 0) throw new ValidationFailed('the search is empty', [{ field: 'q', message: 'type part of a name or code' }]);
+    // One affiliate can match by several terms (name, a word of it, code): read a few members per wanted result.
+    const members = await this.views.zrangeByPrefix(statsProjection, statsKeys.search(programId), prefix, Math.min(q.limit * 8, MAX_SEARCH_MEMBERS));
+    const ids = [...new Set(members.map((m) => m.slice(m.lastIndexOf(SEARCH_SEPARATOR) + 1)))].slice(0, q.limit);
+    const [analysis, docs] = await Promise.all([this.analyse(programId), this.docs(ids)]);
+    const nowMs = now.getTime();
+    const sign = q.order === 'asc' ? 1 : -1;
+    const items = docs
+      .map((d) => this.stats(d, analysis.distribution, nowMs))
+      .sort((a, b) => sign * (a[q.sort] - b[q.sort]) || (a.id < b.id ? -sign : a.id > b.id ? sign : 0));
+    return { items, nextCursor: null, total: items.length };
   }
 
   /** One affiliate's stats, plus what the directory knows of it (the operator's affiliate page shows both). */
