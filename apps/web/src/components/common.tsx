@@ -1,4 +1,4 @@
-import { ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import { cloneElement, ReactElement, ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { describeError } from '../lib/messages';
 import { formatMoney, formatTime } from '../lib/format';
 
@@ -79,12 +79,16 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
   );
 }
 
-export function Field({ label, hint, children }: { label: string; hint?: string; children: ReactNode }) {
+/** A labelled control; the hint sits outside the label (so it is not part of the field's name) and describes it. */
+export function Field({ label, hint, children }: { label: string; hint?: string; children: ReactElement<{ 'aria-describedby'?: string }> }) {
+  const hintId = useId();
   return (
-    <label className="field">
-      <span>{label}</span>
-      {children}
-      {hint && <small>{hint}</small>}
-    </label>
+    <div className="field">
+      <label>
+        <span>{label}</span>
+        {hint ? cloneElement(children, { 'aria-describedby': hintId }) : children}
+      </label>
+      {hint && <small id={hintId}>{hint}</small>}
+    </div>
   );
 }

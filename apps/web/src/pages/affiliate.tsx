@@ -113,7 +113,7 @@ function MarkPaid({ program, stats, onPaid }: { program: Program; stats: Affilia
       <p className="muted">
         Payable now: {formatMoney(stats.commissionPayableMinor, currency)} · minimum payout {formatMoney(program.minimumPayoutMinor, currency)}
       </p>
-      <form onSubmit={submit}>
+      <form onSubmit={submit} aria-labelledby="mark-paid">
         <Field label={`Amount (${currency})`} hint="Defaults to everything payable now">
           <input value={amount} onChange={(e) => setAmount(e.target.value)} inputMode="decimal" required />
         </Field>
