@@ -210,13 +210,27 @@ describe('web dashboard', () => {
       await signIn(page, other.baseUrl, other.token);
       await page.goto(`${other.baseUrl}/programs/${program.id}`);
       await metric('clicks').waitFor();
+      const tabs = page.getByRole('navigation', { name: 'Program' });
+      await tabs.getByRole('link', { name: 'Affiliates' }).click();
+      await page.getByText('No affiliates yet').waitFor();
+      await tabs.getByRole('link', { name: 'Dashboard' }).click();
+      await metric('clicks').waitFor();
       await other.stop();
-      await page.getByRole('navigation', { name: 'Program' }).getByRole('link', { name: 'Affiliates' }).click();
+
+      // A page whose code is loaded: its data cannot be fetched, and it says so.
+      await tabs.getByRole('link', { name: 'Affiliates' }).click();
       const error = page.getByRole('alert');
       await error.waitFor();
-      expect(await error.textContent()).toContain('cannot reach the API server');
+      expect(await error.locator('p').textContent()).toBe(
+        'The dashboard cannot reach the API server: it may be stopped or restarting. Check that it runs, then try again.',
+      );
       await page.getByRole('button', { name: 'Try again' }).waitFor();
       expect(await page.getByRole('heading', { name: 'Affiliates', level: 1 }).count()).toBe(1);
+
+      // A page whose code was never loaded: the code cannot be fetched either, and it says so too.
+      await tabs.getByRole('link', { name: 'Settings' }).click();
+      await page.getByRole('alert').filter({ hasText: 'could not be loaded' }).waitFor();
+      expect(await page.getByRole('link', { name: 'All programs' }).count()).toBe(1);
     } finally {
       await other.stop();
       other.cleanup();

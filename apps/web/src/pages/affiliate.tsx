@@ -2,12 +2,12 @@ import { FormEvent, useMemo, useState } from 'react';
 import { Link } from 'wouter';
 import { useApi } from '../app';
 import type { AffiliateDetail, CommissionRule, Ledger, LedgerEntry, Payout, Program } from '../api/types';
-import { TimeChart } from '../components/chart';
+import { TimeChart } from '../components/lazy-chart';
 import { CopyButton, Empty, ErrorBox, Field, Loading, Money, Time, useLoad } from '../components/common';
 import { describeRule, formatCount, formatMoney, formatRate, minorToDecimalString, fractionDigits, parseMoney, parsePercent } from '../lib/format';
 import { newIdempotencyKey } from '../lib/ids';
 import { describeError, describePayoutError } from '../lib/messages';
-import { InsightBadges } from './affiliates';
+import { InsightBadges } from '../components/insights';
 
 export function AffiliatePage({ program, affiliateId }: { program: Program; affiliateId: string }) {
   const api = useApi();

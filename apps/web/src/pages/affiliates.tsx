@@ -2,30 +2,13 @@ import { FormEvent, useMemo, useState } from 'react';
 import { Link } from 'wouter';
 import { createColumnHelper, rowSortingFeature, tableFeatures, useTable, type SortingState, type Updater } from '@tanstack/react-table';
 import { useApi } from '../app';
-import type { Affiliate, AffiliateStats, Insight, Program, SortKey } from '../api/types';
+import type { Affiliate, AffiliateStats, Program, SortKey } from '../api/types';
+import { InsightBadges } from '../components/insights';
 import { SORT_KEYS } from '../api/types';
 import { CopyButton, Empty, ErrorBox, Field, Loading, Money, useLoad } from '../components/common';
 import { formatCount, formatRate } from '../lib/format';
 import { initialListState, nextPage, pageQuery, pageRange, PAGE_SIZES, previousPage, setPageSize, setSearch, setSorting } from '../lib/list-state';
 import { describeError } from '../lib/messages';
-
-const INSIGHT_LABELS: Record<Insight['code'], string> = {
-  high_clicks_low_conversions: 'Many clicks, few conversions',
-  low_clicks: 'Few clicks',
-  high_conversion_rate: 'High conversion rate',
-};
-
-export function InsightBadges({ insights }: { insights: Insight[] }) {
-  return (
-    <>
-      {insights.map((i) => (
-        <span key={i.code} className={`badge ${i.code}`} title={i.message}>
-          {INSIGHT_LABELS[i.code] ?? i.code}
-        </span>
-      ))}
-    </>
-  );
-}
 
 const features = tableFeatures({ rowSortingFeature });
 const column = createColumnHelper<typeof features, AffiliateStats>();

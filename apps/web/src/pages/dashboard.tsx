@@ -2,10 +2,10 @@ import { useMemo, useState } from 'react';
 import { Link } from 'wouter';
 import { useApi } from '../app';
 import type { AffiliateStats, Interval, Program, Totals } from '../api/types';
-import { TimeChart } from '../components/chart';
+import { TimeChart } from '../components/lazy-chart';
 import { Empty, ErrorBox, Loading, Money, useLoad } from '../components/common';
 import { formatCount, formatLag, formatRate } from '../lib/format';
-import { InsightBadges } from './affiliates';
+import { InsightBadges } from '../components/insights';
 
 const RANGES: Record<Interval, { label: string; points: number }[]> = {
   day: [
