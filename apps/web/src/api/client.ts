@@ -44,7 +44,8 @@ export class ApiClient {
     const path = e.path.replace(/\{(\w+)\}/g, (_, p: string) => encodeURIComponent(params[p]));
     const search = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') search.set(k, String(v));
-    const url = this.base + path + (search.size > 0 ? `?${search}` : '');
+    const qs = search.toString();
+    const url = this.base + path + (qs ? `?${qs}` : '');
     let res: Response;
     try {
       res = await fetch(url, {

@@ -14,7 +14,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
       (data) => id === latest.current && setState({ data, error: null, loading: false }),
       (error) => id === latest.current && setState({ data: null, error, loading: false }),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `deps` are the caller's: the load runs again when they change, as with useEffect's own list.
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };

@@ -15,6 +15,7 @@ export function AffiliatePage({ program, affiliateId }: { program: Program; affi
     () => Promise.all([api.affiliate(program.id, affiliateId), api.ledger(program.id, affiliateId)]).then(([stats, ledger]) => ({ stats, ledger })),
     [api, program.id, affiliateId],
   );
+  const [lastPayout, setLastPayout] = useState<Payout | null>(null);
   if (data.loading && !data.data) return <Loading what="the affiliate" />;
   if (data.error != null || !data.data) return <ErrorBox error={data.error} retry={data.reload} />;
   const { stats: a, ledger } = data.data;
@@ -57,7 +58,16 @@ export function AffiliatePage({ program, affiliateId }: { program: Program; affi
       )}
       {a.clicks === 0 && <Empty>No clicks yet: share this link with {a.name}: {a.link}</Empty>}
       <div className="columns">
-        <MarkPaid key={`${a.commissionPaidMinor}:${a.commissionPayableMinor}`} program={program} stats={a} onPaid={data.reload} />
+        <MarkPaid
+          key={`${a.commissionPaidMinor}:${a.commissionPayableMinor}`}
+          program={program}
+          stats={a}
+          lastPayout={lastPayout}
+          onPaid={(payout) => {
+            setLastPayout(payout);
+            data.reload();
+          }}
+        />
         <AffiliateSettings program={program} stats={a} onChanged={data.reload} />
       </div>
       <BalanceChart ledger={ledger} currency={currency} />
@@ -83,7 +93,7 @@ function TimeOrNever({ iso }: { iso: string | null }) {
  * One Idempotency-Key per form instance: a double click, or a retry after a lost answer, repeats the same
  * request and the API pays once. The form is remounted (a new key) after the balance changed.
  */
-function MarkPaid({ program, stats, onPaid }: { program: Program; stats: AffiliateDetail; onPaid: () => void }) {
+function MarkPaid({ program, stats, lastPayout, onPaid }: { program: Program; stats: AffiliateDetail; lastPayout: Payout | null; onPaid: (payout: Payout) => void }) {
   const api = useApi();
   const currency = program.currency;
   const [key] = useState(newIdempotencyKey);
@@ -91,7 +101,6 @@ function MarkPaid({ program, stats, onPaid }: { program: Program; stats: Affilia
   const [reference, setReference] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [paid, setPaid] = useState<Payout | null>(null);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const minor = parseMoney(amount, currency);
@@ -99,11 +108,10 @@ function MarkPaid({ program, stats, onPaid }: { program: Program; stats: Affilia
     setBusy(true);
     setError(null);
     try {
-      const payout = await api.pay(program.id, stats.id, { amountMinor: minor, ...(reference.trim() ? { reference: reference.trim() } : {}) }, key);
-      setPaid(payout);
-      setTimeout(onPaid, 0);
+      onPaid(await api.pay(program.id, stats.id, { amountMinor: minor, ...(reference.trim() ? { reference: reference.trim() } : {}) }, key));
     } catch (err) {
       setError(describePayoutError(err, { currency, minimumPayoutMinor: program.minimumPayoutMinor, payableMinor: stats.commissionPayableMinor }));
+    } finally {
       setBusy(false);
     }
   };
@@ -129,9 +137,10 @@ function MarkPaid({ program, stats, onPaid }: { program: Program; stats: Affilia
           {error}
         </p>
       )}
-      {paid && (
+      {lastPayout && !error && (
         <p className="notice" role="status">
-          Paid {formatMoney(paid.amountMinor, currency)} (payout {paid.payoutId}).
+          Recorded a payout of {formatMoney(lastPayout.amountMinor, currency)} (payout {lastPayout.payoutId}
+          {lastPayout.reference ? `, ${lastPayout.reference}` : ''}).
         </p>
       )}
     </section>
