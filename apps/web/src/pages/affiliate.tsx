@@ -6,6 +6,7 @@ import { TimeChart } from '../components/lazy-chart';
 import { CopyButton, Empty, ErrorBox, Field, Loading, Money, Time, useLoad } from '../components/common';
 import { describeRule, formatCount, formatMoney, formatRate, minorToDecimalString, fractionDigits, parseMoney, parsePercent } from '../lib/format';
 import { newIdempotencyKey } from '../lib/ids';
+import { balanceSteps } from '../lib/balance';
 import { describeError, describePayoutError } from '../lib/messages';
 import { InsightBadges } from '../components/insights';
 
@@ -217,17 +218,16 @@ function AffiliateSettings({ program, stats, onChanged }: { program: Program; st
   );
 }
 
-/** Earned, paid and owed after each ledger entry: the running balance the ledger carries, drawn as steps. */
 function BalanceChart({ ledger, currency }: { ledger: Ledger; currency: string }) {
   const chart = useMemo(() => {
     if (ledger.entries.length === 0) return null;
-    const entries = [...ledger.entries];
+    const steps = balanceSteps(ledger.entries);
     return {
-      times: entries.map((e) => Date.parse(e.recordedAt)),
+      times: steps.times,
       series: [
-        { label: 'Earned', color: '#2563eb', values: entries.map((e) => e.balance.earnedMinor), money: true },
-        { label: 'Paid', color: '#16a34a', values: entries.map((e) => e.balance.paidMinor), money: true },
-        { label: 'Owed', color: '#b45309', values: entries.map((e) => e.balance.owedMinor), money: true },
+        { label: 'Earned', color: '#2563eb', values: steps.earned, money: true },
+        { label: 'Paid', color: '#16a34a', values: steps.paid, money: true },
+        { label: 'Owed', color: '#b45309', values: steps.owed, money: true },
       ],
     };
   }, [ledger]);
@@ -235,7 +235,7 @@ function BalanceChart({ ledger, currency }: { ledger: Ledger; currency: string }
     <section aria-labelledby="balance-chart">
       <h2 id="balance-chart">Balance over time</h2>
       {chart ? (
-        <TimeChart times={chart.times} series={chart.series} currency={currency} title="Earned, paid and owed after each ledger entry" stepped />
+        <TimeChart times={chart.times} series={chart.series} currency={currency} title="Earned, paid and owed over time, from the ledger" stepped />
       ) : (
         <Empty>No commission yet: the chart starts with the first attributed sale.</Empty>
       )}
