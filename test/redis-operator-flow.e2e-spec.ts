@@ -19,7 +19,7 @@ if (redisSkipped()) {
       const store = new RedisViewStore({ url: testRedisUrl(), keyPrefix: require('./support/app').redisKeyPrefix, commandTimeoutMs: 5000 });
       try {
         await store.connect();
-        for (const id of ['directory:v1', 'stats:v2', 'attribution:v1']) {
+        for (const id of ['directory:v1', 'stats:v3', 'attribution:v1']) {
           const { active } = await store.registry(id);
           expect(active).toBe(`{${id}}:`);
           expect(await store.checkpoint(active)).toBeGreaterThan(100);

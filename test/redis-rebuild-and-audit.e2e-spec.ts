@@ -102,7 +102,7 @@ suite('rebuild under load and the audit, with views in Redis', () => {
     try {
       const stats = await app.op('POST', '/api/admin/views/stats/rebuild');
       expectStatus(stats, 202);
-      expect(stats.body).toMatchObject({ projection: 'stats', namespace: '{stats:v2}-r1:' });
+      expect(stats.body).toMatchObject({ projection: 'stats', namespace: '{stats:v3}-r1:' });
       expectStatus(await app.op('POST', '/api/admin/views/stats/rebuild'), 409);
       expectStatus(await app.op('POST', '/api/admin/views/directory/rebuild'), 202);
       const viaCli = await cli('libs/views/src/rebuild.cli.js', ['attribution']);
@@ -119,11 +119,11 @@ suite('rebuild under load and the audit, with views in Redis', () => {
     const after = await status();
     expect(after.map((p) => [p.name, p.active, p.building])).toEqual([
       ['directory', '{directory:v1}-r1:', null],
-      ['stats', '{stats:v2}-r1:', null],
+      ['stats', '{stats:v3}-r1:', null],
       ['attribution', '{attribution:v1}-r1:', null],
     ]);
     // The old namespaces' keys are gone.
-    for (const old of ['{directory:v1}:', '{stats:v2}:', '{attribution:v1}:']) expect(await views.store.contentHash(old)).toBe(await views.store.contentHash('{nothing}:'));
+    for (const old of ['{directory:v1}:', '{stats:v3}:', '{attribution:v1}:']) expect(await views.store.contentHash(old)).toBe(await views.store.contentHash('{nothing}:'));
     // The rebuilt views, with the writes that raced them, are exactly what a replay gives.
     const verified = await app.op('POST', '/api/admin/views/verify');
     expectStatus(verified, 200);

@@ -15,7 +15,7 @@ const WAIT_FOR_OTHER_BUILD_MS = 5 * 60_000;
 
 let builtInThisRun = false;
 
-/** Newest modification time of the sources the build compiles (specs are excluded from the build). */
+/** Newest modification time of the sources the build compiles, the web dashboard's too (specs are excluded from the build). */
 function newestSourceMs(): number {
   let newest = 0;
   const walk = (dir: string) => {
@@ -23,7 +23,7 @@ function newestSourceMs(): number {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules') walk(path);
-      } else if (entry.name.endsWith('.ts') && !/\.(spec|int-spec|e2e-spec)\.ts$/.test(entry.name)) {
+      } else if (/\.(ts|tsx|mts|css|html)$/.test(entry.name) && !/\.(spec|int-spec|e2e-spec)\.ts$/.test(entry.name)) {
         newest = Math.max(newest, statSync(path).mtimeMs);
       }
     }

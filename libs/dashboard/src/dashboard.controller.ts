@@ -24,12 +24,15 @@ export class DashboardController {
   }
 
   @Get('affiliates')
-  @ApiOperation({ summary: 'Affiliates with their stats, sorted and paginated by cursor' })
+  @ApiOperation({ summary: 'Affiliates with their stats, sorted and paginated by cursor; q= searches by name or code' })
   list(@Param('programId') programId: string, @Query() q: AffiliateListQuery) {
-    return this.reader.list(programId, { sort: q.sort ?? 'clicks', order: q.order ?? 'desc', limit: q.limit ?? 50, cursor: q.cursor }, this.clock.now());
+    const page = { sort: q.sort ?? 'clicks', order: q.order ?? 'desc', limit: q.limit ?? 50 } as const;
+    if (q.q !== undefined) return this.reader.search(programId, { ...page, q: q.q }, this.clock.now());
+    return this.reader.list(programId, { ...page, cursor: q.cursor }, this.clock.now());
   }
 
   @Get('affiliates/:affiliateId')
+  @ApiOperation({ summary: "One affiliate's stats, with its email, landing URL, commission override (null: the program's rule) and enrolment time" })
   one(@Param('programId') programId: string, @Param('affiliateId') affiliateId: string) {
     return this.reader.one(programId, affiliateId, this.clock.now());
   }

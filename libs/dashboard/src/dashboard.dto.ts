@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { SORT_KEYS, SortKey } from './stats.projection';
 
 export class AffiliateListQuery {
@@ -21,6 +21,18 @@ export class AffiliateListQuery {
   @Min(1)
   @Max(500)
   limit?: number;
+
+  @ApiPropertyOptional({
+    description:
+      "search: affiliates whose name, a word of their name, or code starts with q (case-insensitive). Answers up to `limit` " +
+      'matches in one page, sorted by `sort` and `order`; nextCursor is null and cursor is ignored.',
+    minLength: 1,
+    maxLength: 100,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  q?: string;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()

@@ -4,6 +4,7 @@ import { ViewReader } from '@lib/views/view.reader';
 import { ZEntry } from '@lib/views/view-store.port';
 import { DirectoryReader } from '@lib/programs/directory.reader';
 import { settingsAt } from '@lib/programs/program.state';
+import { CommissionRule } from '@lib/programs/programs.events';
 import {
   Distribution,
   distributionOf,
@@ -28,6 +29,8 @@ import {
   owed,
   payable,
   ProgramTotalsDoc,
+  SEARCH_SEPARATOR,
+  searchForm,
   SortKey,
   statsKeys,
   statsProjection,
@@ -53,12 +56,22 @@ export interface AffiliateStats {
   insights: Insight[];
 }
 
+/** GET .../affiliates/{affiliateId}: the stats and the affiliate's enrolment (its commission override, null: the program's rule). */
+export interface AffiliateDetail extends AffiliateStats {
+  email: string;
+  landingUrl: string | null;
+  commission: CommissionRule | null;
+  enrolledAt: string;
+}
+
 interface ProgramAnalysis {
   position: number;
   distribution: Distribution;
 }
 
 const MAX_POINTS = 2000;
+/** Index members one search reads at most (limit ≤ 500, a few terms per affiliate). */
+const MAX_SEARCH_MEMBERS = 4000;
 /** needsAttention lists at most this many affiliates. */
 const ATTENTION_LIMIT = 10;
 /**
@@ -121,10 +134,32 @@ export class DashboardReader {
     };
   }
 
-  async one(programId: string, affiliateId: string, now: Date): Promise<AffiliateStats> {
-    await this.directory.requireAffiliate(programId, affiliateId);
+  /**
+   * Affiliates whose name, a word of it, or code starts with `q`, from the search index (a prefix read, never
+   * a scan): the first `limit` matches in the index's order, then sorted like the list.
+   */
+  async search(programId: string, q: { sort: SortKey; order: 'asc' | 'desc'; limit: number; q: string }, now: Date) {
+    await this.directory.requireProgram(programId);
+    const prefix = searchForm(q.q);
+    if (prefix.length === 0) throw new ValidationFailed('the search is empty', [{ field: 'q', message: 'type part of a name or code' }]);
+    // One affiliate can match by several terms (name, a word of it, code): read a few members per wanted result.
+    const members = await this.views.zrangeByPrefix(statsProjection, statsKeys.search(programId), prefix, Math.min(q.limit * 8, MAX_SEARCH_MEMBERS));
+    const ids = [...new Set(members.map((m) => m.slice(m.lastIndexOf(SEARCH_SEPARATOR) + 1)))].slice(0, q.limit);
+    const [analysis, docs] = await Promise.all([this.analyse(programId), this.docs(ids)]);
+    const nowMs = now.getTime();
+    const sign = q.order === 'asc' ? 1 : -1;
+    const items = docs
+      .map((d) => this.stats(d, analysis.distribution, nowMs))
+      .sort((a, b) => sign * (a[q.sort] - b[q.sort]) || (a.id < b.id ? -sign : a.id > b.id ? sign : 0));
+    return { items, nextCursor: null, total: items.length };
+  }
+
+  /** One affiliate's stats, plus what the directory knows of it (the operator's affiliate page shows both). */
+  async one(programId: string, affiliateId: string, now: Date): Promise<AffiliateDetail> {
+    const a = await this.directory.requireAffiliate(programId, affiliateId);
     const doc = await this.views.get<AffiliateStatsDoc>(statsProjection, statsKeys.affiliate(affiliateId));
-    return this.stats(doc!, (await this.analyse(programId)).distribution, now.getTime());
+    const stats = this.stats(doc!, (await this.analyse(programId)).distribution, now.getTime());
+    return { ...stats, email: a.email, landingUrl: a.landingUrl, commission: (a.commission as CommissionRule | null) ?? null, enrolledAt: a.enrolledAt };
   }
 
   async timeseries(programId: string, q: { metric: keyof BucketDoc; interval: 'hour' | 'day'; from?: string; to?: string }, now: Date) {

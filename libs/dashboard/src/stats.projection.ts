@@ -74,7 +74,28 @@ export const statsKeys = {
    * many clicks and a low rate are found, lowest rate first, at the level just under the "many clicks" bar.
    */
   manyClicks: (programId: string, level: number) => `many:${programId}:${level}`,
+  /**
+   * The affiliate search: a lexicographic index (every score 0) of `<term>\0<affiliateId>`, one member per
+   * search term (the name, each word of it, the code), read by prefix: O(log n) whatever the program's size.
+   */
+  search: (programId: string) => `search:${programId}`,
 };
+
+/** Search text as it is indexed and looked up: NFKC, lower case, single spaces. */
+export function searchForm(text: string): string {
+  return text.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');
+}
+
+/** Separates the term from the affiliate id in a search member (it cannot occur in either). */
+export const SEARCH_SEPARATOR = '\u0000';
+const MAX_NAME_WORDS = 10;
+
+/** What an affiliate is found by: a search matches the start of its name, of a word of its name, or of its code. */
+export function searchTerms(name: string, code: string): string[] {
+  const full = searchForm(name);
+  const words = full.split(/[\s\-_.,;:'"()/&+]+/).filter(Boolean).slice(0, MAX_NAME_WORDS);
+  return [...new Set([full, ...words, searchForm(code)].filter((t) => t.length > 0 && !t.includes(SEARCH_SEPARATOR)))];
+}
 
 /** The levels of `statsKeys.manyClicks` an affiliate with this many clicks belongs to: 0 … n−1 (none under MIN_MANY_CLICKS). */
 export function manyClicksLevels(clicks: number): number {
@@ -132,7 +153,8 @@ export const statsProjection: Projection = {
   name: 'stats',
   // 2: the active-affiliate distribution, the many-clicks indexes and the held days (statsKeys.active,
   // statsKeys.manyClicks, statsKeys.heldDays): the dashboard reads no key per affiliate or per day ahead.
-  version: 2,
+  // 3: the affiliate search index (statsKeys.search).
+  version: 3,
   eventTypes: ['AffiliateEnrolled', 'AffiliateStatusChanged', 'ClickRecorded', 'ConversionRecorded', 'CommissionEarned', 'PayoutRecorded', 'PayoutVoided'],
   keysFor(event: RecordedEvent<StatsEvent>): string[] {
     const e = event.data;
@@ -180,6 +202,7 @@ export const statsProjection: Projection = {
         };
         ctx.put(progKey, prog);
         putAffiliate(ctx, doc);
+        for (const term of searchTerms(e.name, e.code)) ctx.zadd(statsKeys.search(e.programId), term + SEARCH_SEPARATOR + e.affiliateId, 0);
         return;
       }
       case 'ClickRecorded': {

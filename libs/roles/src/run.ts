@@ -28,13 +28,13 @@ export async function runRole(spec: RoleSpec): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   try {
-    const app = await createHttpApp(spec.module(config, logger), config, logger, { openApi: spec.openApi });
+    const app = await createHttpApp(spec.module(config, logger), config, logger, { openApi: spec.openApi, webDashboard: spec.openApi });
     await app.listen(config.port, config.host);
     const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
     logger.info({ role: spec.role, url, dataDir: config.dataDir }, `${spec.role} listening`);
     if (spec.openApi) {
       process.stdout.write(
-        `\n  ${spec.role} ready at ${config.publicBaseUrl}\n  API docs:       ${config.publicBaseUrl}/api/docs\n` +
+        `\n  ${spec.role} ready at ${config.publicBaseUrl}\n  dashboard:      ${config.publicBaseUrl}/  (sign in with the operator token)\n  API docs:       ${config.publicBaseUrl}/api/docs\n` +
           `  operator token: ${config.adminToken}${config.adminTokenGenerated ? '  (generated, kept in ' + config.dataDir + '/admin-token)' : ''}\n\n`,
       );
     }

@@ -143,6 +143,17 @@ export class InMemoryViewStore extends ViewStore {
     return out;
   }
 
+  async zrangeByPrefix(key: string, prefix: string, limit: number): Promise<string[]> {
+    const set = this.zsets.get(key);
+    if (!set || set.scores.size === 0 || limit <= 0) return [];
+    const out: string[] = [];
+    for (const [[score, member]] of set.tree.entries([0, prefix])) {
+      if (score !== 0 || !member.startsWith(prefix) || out.length >= limit) break;
+      out.push(member);
+    }
+    return out;
+  }
+
   async zscores(key: string, members: string[]): Promise<(number | null)[]> {
     const set = this.zsets.get(key);
     return members.map((m) => set?.scores.get(m) ?? null);

@@ -163,6 +163,14 @@ export class RedisViewStore extends ViewStore {
     return pairs(flat);
   }
 
+  async zrangeByPrefix(key: string, prefix: string, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    // [prefix … [prefix + byte 0xFF: every member starting with prefix (0xFF never occurs in UTF-8 text).
+    const min = Buffer.from('[' + prefix);
+    const max = Buffer.concat([min, Buffer.from([0xff])]);
+    return this.run(() => this.redis.zrange(this.prefix + key, min, max, 'BYLEX', 'LIMIT', 0, limit));
+  }
+
   async zscores(key: string, members: string[]): Promise<(number | null)[]> {
     if (members.length === 0) return [];
     const raw = await this.run(() => this.redis.zmscore(this.prefix + key, members));

@@ -150,6 +150,20 @@ export function viewStoreContract(make: () => Promise<ViewStore>, release: (stor
       expect(await scores({ min: 100, order: 'asc', limit: 3 })).toEqual([]);
     });
 
+    it('given a lexicographic index (all scores 0), when read by prefix, then the members starting with it come back in order, up to the limit', async () => {
+      const store = await fresh();
+      const members = ['jane\u0000a1', 'jane doe\u0000a2', 'janet\u0000a3', 'jan\u0000a4', 'jo\u0000a5', 'zoë\u0000a6', 'j\u0000a7'];
+      await store.commit('p', members.map((member) => ({ op: 'zadd', key: 'lex', member, score: 0 })), 1);
+      expect(await store.zrangeByPrefix('lex', 'jan', 10)).toEqual(['jan\u0000a4', 'jane\u0000a1', 'jane doe\u0000a2', 'janet\u0000a3']);
+      expect(await store.zrangeByPrefix('lex', 'jane', 2)).toEqual(['jane\u0000a1', 'jane doe\u0000a2']);
+      expect(await store.zrangeByPrefix('lex', 'zo', 10)).toEqual(['zoë\u0000a6']);
+      expect(await store.zrangeByPrefix('lex', 'x', 10)).toEqual([]);
+      expect(await store.zrangeByPrefix('lex', 'jan', 0)).toEqual([]);
+      expect(await store.zrangeByPrefix('missing', 'jan', 10)).toEqual([]);
+      await store.commit('p', [{ op: 'zrem', key: 'lex', member: 'jane\u0000a1' }], 2);
+      expect(await store.zrangeByPrefix('lex', 'jane', 10)).toEqual(['jane doe\u0000a2', 'janet\u0000a3']);
+    });
+
     it('given members, when their scores are asked, then each comes back or null when absent', async () => {
       const store = await fill(entries);
       expect(await store.zscores('rank', ['a5', 'nobody', 'a0'])).toEqual([9, null, 3]);

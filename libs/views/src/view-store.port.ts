@@ -96,6 +96,12 @@ export abstract class ViewStore {
   /** Entries from index `start` to `stop` (inclusive, 0-based) in ascending order: order statistics. */
   abstract zrangeByRank(key: string, start: number, stop: number): Promise<ZEntry[]>;
   abstract zrangeByScore(key: string, range: ZScoreRange): Promise<ZEntry[]>;
+  /**
+   * Members that start with `prefix`, in lexicographic order, up to `limit`, of a sorted set whose members all
+   * have score 0 (a lexicographic index: Redis ZRANGE BYLEX). O(log n + limit): how name and code search stays
+   * cheap at any number of affiliates.
+   */
+  abstract zrangeByPrefix(key: string, prefix: string, limit: number): Promise<string[]>;
   abstract zscores(key: string, members: string[]): Promise<(number | null)[]>;
   abstract zcard(key: string): Promise<number>;
   /** Documents, sorted-set scores and a checkpoint as they stood at one instant (the audit compares against it). */

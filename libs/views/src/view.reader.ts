@@ -58,6 +58,10 @@ export class ViewReader {
     return this.views.zrangeByScore((await this.namespace(projection)) + key, range);
   }
 
+  async zrangeByPrefix(projection: Projection, key: string, prefix: string, limit: number): Promise<string[]> {
+    return this.views.zrangeByPrefix((await this.namespace(projection)) + key, prefix, limit);
+  }
+
   async zscores(projection: Projection, key: string, members: string[]): Promise<(number | null)[]> {
     return this.views.zscores((await this.namespace(projection)) + key, members);
   }

@@ -20,14 +20,14 @@ export function log() {
   };
   return {
     events,
-    enrolled(affiliateId: string, occurredAt = at(0)) {
+    enrolled(affiliateId: string, occurredAt = at(0), who: { name?: string; code?: string } = {}) {
       add(`affiliate-${affiliateId}`, {
         type: 'AffiliateEnrolled',
         programId: 'p1',
         affiliateId,
-        name: `Name of ${affiliateId}`,
+        name: who.name ?? `Name of ${affiliateId}`,
         email: `${affiliateId}@example.com`,
-        code: `code-${affiliateId}`,
+        code: who.code ?? `code-${affiliateId}`,
         landingUrl: null,
         commission: null,
         occurredAt,
