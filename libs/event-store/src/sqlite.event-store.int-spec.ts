@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,6 @@ import { eventStoreContract } from './event-store.contract';
 import { RecordedEvent } from './event-store.port';
 import { SqliteEventStore } from './sqlite.event-store';
 import { Upcasters } from './upcasting';
-import { ensureBuilt, ROOT } from '../../../test/support/build';
 
 /** A fresh SQLite file in its own temp dir per test, removed afterwards. */
 async function sqliteStore() {
@@ -54,19 +52,6 @@ describe('SqliteEventStore (adapter specifics)', () => {
   afterEach(async () => {
     for (const s of opened.splice(0)) await s.close();
     fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('given a command-line process that appends and closes, when it finishes, then it ran to its last line (the writer thread keeps it alive until closed)', () => {
-    ensureBuilt();
-    const script = `
-      const { SqliteEventStore } = require(${JSON.stringify(path.join(ROOT, 'dist/libs/event-store/src/sqlite.event-store.js'))});
-      (async () => {
-        const store = new SqliteEventStore({ file: ${JSON.stringify(path.join(dir, 'events.sqlite'))} });
-        await store.append({ streamId: 's-1', expectedRevision: 'no_stream', events: [{ id: 'e1', type: 'A', data: { n: 1 } }] });
-        await store.close();
-        console.log(JSON.stringify({ closed: true }));
-      })();`;
-    expect(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim()).toBe('{"closed":true}');
   });
 
   it('given a closed store, when appending, then Unavailable (503) rather than a driver error', async () => {

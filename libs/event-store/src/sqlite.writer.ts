@@ -120,7 +120,6 @@ export class SqliteWriter {
     const worker = this.worker;
     if (!worker) return;
     // Appends already sent finish first: the thread handles messages in order.
-    worker.ref(); // held until the thread has closed its connection and exited
     await new Promise<void>((resolve) => {
       worker.once('exit', () => resolve());
       worker.postMessage('close');
