@@ -1,10 +1,11 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { Unavailable } from '@lib/platform/errors';
+import { Conflict, Unavailable } from '@lib/platform/errors';
 import {
   AppendRequest,
   AppendResult,
   EventStore,
+  ExpectedRevision,
   matchesFilter,
   ReadAllOptions,
   ReadStreamOptions,
@@ -12,10 +13,10 @@ import {
   StreamRead,
   SubscribeOptions,
   Subscription,
+  WrongExpectedRevision,
 } from './event-store.port';
 import { CatchUpSubscription } from './catch-up.subscription';
 import { Upcasters } from './upcasting';
-import { SqliteWriter } from './sqlite.writer';
 
 type Row = {
   position: number;
@@ -45,7 +46,6 @@ export class SqliteEventStore extends EventStore {
   private readonly pollMs: number;
   private readonly upcasters: Upcasters;
   private readonly stmts;
-  private readonly writer: SqliteWriter;
 
   constructor(options: SqliteEventStoreOptions) {
     super();
@@ -71,9 +71,17 @@ export class SqliteEventStore extends EventStore {
       );
     `);
     this.appended.setMaxListeners(0);
-    // Appends go through a writer thread with a connection of its own; this connection only reads.
-    this.writer = new SqliteWriter({ file: options.file, synchronous: options.synchronous ?? 'FULL' });
     this.stmts = {
+      lastRevision: this.db.prepare<[string], { revision: number }>(
+        'SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
+      ),
+      byEventId: this.db.prepare<[string], { stream_id: string; position: number; revision: number }>(
+        'SELECT stream_id, position, revision FROM events WHERE event_id = ?',
+      ),
+      insert: this.db.prepare(
+        `INSERT INTO events (event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
       forwards: this.db.prepare<[string, number, number], Row>(
         'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
       ),
@@ -97,9 +105,44 @@ export class SqliteEventStore extends EventStore {
 
   async appendBatch(requests: AppendRequest[]): Promise<AppendResult[]> {
     if (requests.length === 0) return [];
-    const results = await this.writer.append(requests, new Date().toISOString());
+    const recordedAt = new Date().toISOString();
+    const results = this.guard(() => this.db.transaction(() => requests.map((r) => this.appendOne(r, recordedAt)))());
     if (results.some((r) => !r.duplicate)) this.appended.emit('appended');
     return results;
+  }
+
+  private appendOne(request: AppendRequest, recordedAt: string): AppendResult {
+    const { streamId, events, expectedRevision } = request;
+    if (events.length === 0) throw new Conflict(`append to ${streamId} carries no events`);
+    const current = this.stmts.lastRevision.get(streamId)?.revision ?? -1;
+    // Idempotent append: the same event id again in the same stream is a repeat, not a conflict.
+    const existing = this.stmts.byEventId.get(events[0].id);
+    if (existing) {
+      if (existing.stream_id !== streamId) {
+        throw new Conflict(`event ${events[0].id} already exists in stream ${existing.stream_id}`);
+      }
+      const last = events.length > 1 ? this.stmts.byEventId.get(events[events.length - 1].id) : existing;
+      if (!last) throw new WrongExpectedRevision(streamId, expectedRevision, current);
+      return { streamId, nextExpectedRevision: current, position: last.position, duplicate: true };
+    }
+    checkExpected(streamId, expectedRevision, current);
+    let revision = current;
+    let position = 0;
+    for (const e of events) {
+      revision += 1;
+      const info = this.stmts.insert.run(
+        e.id,
+        streamId,
+        revision,
+        e.type,
+        e.schemaVersion ?? 1,
+        JSON.stringify(e.data),
+        JSON.stringify(e.metadata ?? {}),
+        recordedAt,
+      );
+      position = Number(info.lastInsertRowid);
+    }
+    return { streamId, nextExpectedRevision: revision, position, duplicate: false };
   }
 
   async readStream<D = any>(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent<D>[]> {
@@ -157,7 +200,6 @@ export class SqliteEventStore extends EventStore {
   }
 
   async close(): Promise<void> {
-    await this.writer.close();
     if (this.db.open) this.db.close();
   }
 
@@ -166,9 +208,21 @@ export class SqliteEventStore extends EventStore {
     try {
       return fn();
     } catch (e) {
+      if (e instanceof Conflict) throw e;
+      const code = (e as { code?: string }).code ?? '';
+      if (code === 'SQLITE_CONSTRAINT_UNIQUE') throw new Conflict('a concurrent append wrote the same revision');
       throw new Unavailable(`event store unavailable: ${(e as Error).message}`);
     }
   }
+}
+
+function checkExpected(streamId: string, expected: ExpectedRevision, current: number): void {
+  const ok =
+    expected === 'any' ||
+    (expected === 'no_stream' && current === -1) ||
+    (expected === 'stream_exists' && current >= 0) ||
+    expected === current;
+  if (!ok) throw new WrongExpectedRevision(streamId, expected, current === -1 ? 'no_stream' : current);
 }
 
 function toRecorded(row: Row): RecordedEvent {
